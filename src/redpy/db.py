@@ -1,0 +1,204 @@
+"""The keyspace: one `Database` per db index, each a data dict and an expires dict.
+
+Invariants:
+- `data` maps key (bytes) to value; `expires` maps a key of `data` to its absolute
+  deadline in Unix milliseconds. A key in `expires` is always in `data`.
+- Values: strings are `bytes` (or `bytearray` once modified in place by APPEND, SETRANGE,
+  SETBIT, BITFIELD: Redis's "raw" encoding), other types are the classes registered in
+  `TYPE_NAMES`. A container that becomes empty is removed at once (`delete`).
+- A key is expired when now > deadline (Redis's keyIsExpired). Lookups expire lazily; the
+  server's cron calls `active_expire` to sample keys with deadlines, as Redis does.
+- Every change to a key goes through `signal_modified` (WATCH, client tracking); the
+  handler itself adds to `server.dirty`, as Redis's commands do.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING
+
+from .clock import now_ms
+
+if TYPE_CHECKING:
+    from .server import Server
+
+# Python type of a stored value -> the name TYPE answers. Type modules add their classes.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string"}
+
+# Redis's active expiry: keys sampled per loop, and how many may be found expired
+# (percent) before the loop stops repeating.
+ACTIVE_EXPIRE_KEYS_PER_LOOP = 20
+ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10
+
+
+class Database:
+    __slots__ = ("id", "server", "data", "expires", "watched", "_expire_scan", "_expire_pos")
+
+    def __init__(self, server: "Server", index: int):
+        self.id = index
+        self.server = server
+        self.data: dict[bytes, object] = {}
+        self.expires: dict[bytes, int] = {}
+        # key -> set of clients that WATCH it (WATCH/MULTI/EXEC)
+        self.watched: dict[bytes, set] = {}
+        # Active expiry walks a snapshot of the expires keys, a slice per cron tick, so
+        # that every key with a deadline is visited in turn (Redis walks its hash table
+        # with a cursor for the same reason).
+        self._expire_scan: list[bytes] = []
+        self._expire_pos = 0
+
+    # ------------------------------------------------------------------ lookups
+
+    def lookup(self, key: bytes):
+        """The value at key, or None; an expired key is deleted on the way."""
+        v = self.data.get(key)
+        if v is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when < now_ms() and self.server.expire_enabled():
+                self._expire(key)
+                return None
+        return v
+
+    def exists(self, key: bytes) -> bool:
+        return self.lookup(key) is not None
+
+    def is_expired(self, key: bytes) -> bool:
+        """keyIsExpired, without deleting (KEYS, DBSIZE-like walks)."""
+        when = self.expires.get(key)
+        return when is not None and when < now_ms()
+
+    def random_key(self) -> bytes | None:
+        """RANDOMKEY: a random live key, deleting expired ones it meets."""
+        data = self.data
+        tries = 0
+        while data:
+            key = random.choice(list(data)) if len(data) < 64 else _random_dict_key(data)
+            if key in self.expires:
+                tries += 1
+                # Redis stops trying when every key is volatile and it met many expired
+                # ones, and returns the expired key it last saw rather than loop forever.
+                if len(self.expires) == len(data) and tries >= 100:
+                    return key
+                if self.lookup(key) is None:
+                    continue
+            return key
+        return None
+
+    # ------------------------------------------------------------------ changes
+
+    def set(self, key: bytes, value, keepttl: bool = False) -> None:
+        """setKey: store value at key, dropping its TTL unless keepttl."""
+        self.data[key] = value
+        if not keepttl and self.expires:
+            self.expires.pop(key, None)
+        self.signal_modified(key)
+
+    def add(self, key: bytes, value) -> None:
+        """dbAdd: store a value at a key known not to exist."""
+        self.data[key] = value
+        self.signal_modified(key)
+
+    def delete(self, key: bytes) -> bool:
+        if key not in self.data:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        self.signal_modified(key)
+        return True
+
+    def delete_if_empty(self, key: bytes, value) -> bool:
+        """Remove a container that has become empty; True if it was removed."""
+        if not value:
+            self.delete(key)
+            return True
+        return False
+
+    def signal_modified(self, key: bytes) -> None:
+        """signalModifiedKey: invalidate WATCH and client-side caches for key."""
+        if self.watched:
+            clients = self.watched.get(key)
+            if clients:
+                for client in clients:
+                    client.dirty_cas = True
+        server = self.server
+        if server.tracking_table:
+            server.tracking_invalidate(key)
+
+    def flush(self) -> int:
+        """Empty the db; return how many keys it held."""
+        removed = len(self.data)
+        for key in list(self.watched):
+            for client in self.watched[key]:
+                if key in self.data:
+                    client.dirty_cas = True
+        self.data = {}
+        self.expires = {}
+        self._expire_scan = []
+        self._expire_pos = 0
+        return removed
+
+    # ------------------------------------------------------------------ expiry
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+
+    def get_expire(self, key: bytes) -> int:
+        """The deadline in ms, or -1 when the key has none."""
+        return self.expires.get(key, -1)
+
+    def persist(self, key: bytes) -> bool:
+        if self.expires.pop(key, None) is None:
+            return False
+        return True
+
+    def _expire(self, key: bytes) -> None:
+        """Delete an expired key: the deletion is propagated and notified like Redis's."""
+        del self.data[key]
+        del self.expires[key]
+        self.signal_modified(key)
+        self.server.key_expired(self, key)
+
+    def active_expire(self, deadline: float) -> int:
+        """One slice of Redis's activeExpireCycle for this db; returns keys expired.
+
+        Samples keys with a deadline, 20 per loop, and repeats while more than 10% of a
+        sample had expired, until the time budget (`deadline`, perf_counter) runs out.
+        """
+        expired = 0
+        expires = self.expires
+        while expires:
+            if self._expire_pos >= len(self._expire_scan):
+                self._expire_scan = list(expires)
+                self._expire_pos = 0
+            batch = self._expire_scan[self._expire_pos : self._expire_pos + ACTIVE_EXPIRE_KEYS_PER_LOOP]
+            self._expire_pos += len(batch)
+            now = now_ms()
+            found = 0
+            for key in batch:
+                when = expires.get(key)
+                if when is not None and when < now:
+                    self._expire(key)
+                    found += 1
+            expired += found
+            if found * 100 <= len(batch) * ACTIVE_EXPIRE_ACCEPTABLE_STALE:
+                break
+            if time.perf_counter() > deadline:
+                break
+        return expired
+
+
+def _random_dict_key(d: dict) -> bytes:
+    """A random key of a large dict without copying all of it."""
+    skip = random.randrange(len(d))
+    # Walk from a random start in insertion order; cheap enough up to a few million keys
+    # compared with building a list each call.
+    for i, key in enumerate(d):
+        if i == skip:
+            return key
+    raise AssertionError("unreachable")
+
+
+def type_name(value) -> bytes:
+    return TYPE_NAMES[type(value)]

@@ -1,0 +1,425 @@
+"""RESP: the sans-IO request parser and the one reply encoder. No asyncio here.
+
+The parser follows Redis 7.0's networking.c (processMultibulkBuffer / processInlineBuffer)
+to the byte, because clients and fuzzers see its quirks:
+
+- A request starting with `*` is multibulk, anything else inline.
+- Line searches behave like C's strchr: a NUL byte before the `\\r` (multibulk) or `\\n`
+  (inline) means "no line yet", so the parser waits (and errors once 64 KiB pile up).
+- After a `\\r` Redis skips two bytes without checking the `\\n`, and after a bulk's data it
+  skips two bytes without checking them either.
+- `*0` and negative counts are empty requests and are skipped; an inline empty line too.
+
+`RequestParser.parse()` returns every complete argv in the buffer; a framing error is
+raised as `ProtocolError` *after* the commands before it were returned (they are kept in
+`parser.pending` for the caller), so replies to them are written before the error.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import CommandError, ProtocolError
+from .replies import (
+    NO_REPLY,
+    BigNumber,
+    Bool,
+    Double,
+    Push,
+    Raw,
+    SetReply,
+    Simple,
+    Verbatim,
+    _NullArray,
+)
+
+INLINE_MAX_SIZE = 64 * 1024
+INT_MAX = 2**31 - 1
+# A bulk this large arrives in many reads: its chunks are collected, not re-concatenated.
+BIG_BULK = 32 * 1024
+
+_LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
+LLONG_MIN = -(2**63)
+LLONG_MAX = 2**63 - 1
+
+
+def string2ll(s: bytes) -> int | None:
+    """Redis's string2ll: strict decimal, no sign '+', no spaces, no leading zeros."""
+    if _LL.fullmatch(s) is None:
+        return None
+    v = int(s)
+    if v < LLONG_MIN or v > LLONG_MAX:
+        return None
+    return v
+
+
+class RequestParser:
+    """Incremental parser for client requests (multibulk and inline)."""
+
+    __slots__ = (
+        "buf",
+        "argv",
+        "remaining",
+        "bulklen",
+        "chunks",
+        "chunks_len",
+        "max_bulk_len",
+        "auth_required",
+        "pending",
+        "had_error",
+    )
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
+        self.buf = b""
+        self.argv: list[bytes] | None = None  # multibulk request being filled
+        self.remaining = 0  # bulks still to read for self.argv
+        self.bulklen = -1  # length of the bulk being read, -1 while reading its header
+        self.chunks: list[bytes] | None = None  # a big bulk's data, collected read by read
+        self.chunks_len = 0
+        self.max_bulk_len = max_bulk_len
+        # The caller keeps this true while the client must still authenticate: Redis then
+        # refuses large requests before reading them (CVE-2021-32675).
+        self.auth_required = False
+        self.pending: list[list[bytes]] = []
+
+    def buffered(self) -> int:
+        """Bytes held for requests not yet complete (client-query-buffer-limit)."""
+        return len(self.buf) + self.chunks_len
+
+    def feed(self, data: bytes) -> None:
+        if self.chunks is not None:
+            self.chunks.append(data)
+            self.chunks_len += len(data)
+        elif self.buf:
+            self.buf += data
+        else:
+            self.buf = data
+
+    def parse(self) -> list[list[bytes]]:
+        """Return every complete request; raise ProtocolError at a framing error.
+
+        On error, the requests parsed before it are in `self.pending`.
+        """
+        out: list[list[bytes]] = []
+        self.pending = out
+        if self.chunks is not None:
+            if not self._finish_big_bulk():
+                return out
+            if not self.remaining:
+                out.append(self.argv)
+                self.argv = None
+        buf = self.buf
+        pos = 0
+        n = len(buf)
+        while pos < n:
+            argv = self.argv
+            if argv is None:
+                if buf[pos] != 42:  # not '*': inline request
+                    pos = self._inline(buf, pos, out)
+                    if pos < 0:
+                        self.buf = buf[-pos - 1 :] if pos != -1 else buf
+                        # -1 - p encodes "wait, keep from p"
+                        return out
+                    continue
+                nl = buf.find(b"\r", pos)
+                if nl < 0 or nl + 1 >= n:
+                    if nl < 0 and n - pos > INLINE_MAX_SIZE:
+                        raise ProtocolError("too big mbulk count string")
+                    break
+                count = string2ll(buf[pos + 1 : nl])
+                if count is None or count > INT_MAX:
+                    if buf.find(b"\0", pos, nl) >= 0:  # strchr stopped at the NUL
+                        if n - pos > INLINE_MAX_SIZE:
+                            raise ProtocolError("too big mbulk count string")
+                        break
+                    raise ProtocolError("invalid multibulk length")
+                if count > 10 and self.auth_required:
+                    raise ProtocolError("unauthenticated multibulk length")
+                pos = nl + 2
+                if count <= 0:
+                    continue
+                argv = self.argv = []
+                self.remaining = count
+            # Read the bulks of the current multibulk request.
+            remaining = self.remaining
+            while remaining:
+                bulklen = self.bulklen
+                if bulklen < 0:
+                    if pos >= n:
+                        break
+                    nl = buf.find(b"\r", pos)
+                    if nl < 0 or nl + 1 >= n:
+                        if nl < 0 and n - pos > INLINE_MAX_SIZE:
+                            raise ProtocolError("too big bulk count string")
+                        break
+                    if buf[pos] != 36:  # '$'
+                        if buf.find(b"\0", pos, nl) >= 0:
+                            if n - pos > INLINE_MAX_SIZE:
+                                raise ProtocolError("too big bulk count string")
+                            break
+                        raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
+                    bulklen = string2ll(buf[pos + 1 : nl])
+                    if bulklen is None or bulklen < 0 or bulklen > self.max_bulk_len:
+                        if buf.find(b"\0", pos, nl) >= 0:
+                            if n - pos > INLINE_MAX_SIZE:
+                                raise ProtocolError("too big bulk count string")
+                            break
+                        raise ProtocolError("invalid bulk length")
+                    if bulklen > 16384 and self.auth_required:
+                        raise ProtocolError("unauthenticated bulk length")
+                    pos = nl + 2
+                    self.bulklen = bulklen
+                end = pos + bulklen
+                if end + 2 > n:
+                    if bulklen >= BIG_BULK:
+                        # Collect the rest read by read instead of growing one buffer.
+                        self.chunks = [buf[pos:]]
+                        self.chunks_len = n - pos
+                        self.buf = b""
+                        self.remaining = remaining
+                        return out
+                    break
+                argv.append(buf[pos:end])
+                pos = end + 2
+                self.bulklen = -1
+                remaining -= 1
+            self.remaining = remaining
+            if remaining:
+                break
+            out.append(argv)
+            self.argv = None
+        self.buf = buf[pos:] if pos < n else b""
+        return out
+
+    def _finish_big_bulk(self) -> bool:
+        need = self.bulklen + 2
+        if self.chunks_len < need:
+            return False
+        data = b"".join(self.chunks)
+        self.chunks = None
+        self.chunks_len = 0
+        self.argv.append(data[: self.bulklen])
+        self.buf = data[need:]
+        self.bulklen = -1
+        self.remaining -= 1
+        return True
+
+    def _inline(self, buf: bytes, pos: int, out: list) -> int:
+        """Parse one inline request at pos; return the new position, or -1-pos to wait."""
+        nl = buf.find(b"\n", pos)
+        if nl >= 0 and buf.find(b"\0", pos, nl) >= 0:
+            nl = -1
+        if nl < 0:
+            if len(buf) - pos > INLINE_MAX_SIZE:
+                raise ProtocolError("too big inline request")
+            return -1 - pos
+        end = nl
+        if end != pos and buf[end - 1] == 13:
+            end -= 1
+        argv = split_args(buf[pos:end])
+        if argv is None:
+            raise ProtocolError("unbalanced quotes in request")
+        if argv:
+            out.append(argv)
+        return nl + 1
+
+
+_SPACE = frozenset(b" \t\n\r\v\f")
+_TOKEN_END = frozenset(b" \n\r\t")
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def split_args(line: bytes) -> list[bytes] | None:
+    """sdssplitargs: split an inline request; None for unbalanced quotes."""
+    args: list[bytes] = []
+    i = 0
+    n = len(line)
+    while True:
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            ch = line[i] if i < n else 0
+            if inq:
+                if (
+                    ch == 92
+                    and i + 3 < n
+                    and line[i + 1] == 120
+                    and line[i + 2] in _HEX
+                    and line[i + 3] in _HEX
+                ):
+                    cur.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif ch == 92 and i + 1 < n:
+                    i += 1
+                    cur.append(_ESCAPES.get(line[i], line[i]))
+                elif ch == 34:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                elif i >= n:
+                    return None
+                else:
+                    cur.append(ch)
+            elif insq:
+                if ch == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif ch == 39:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                elif i >= n:
+                    return None
+                else:
+                    cur.append(ch)
+            else:
+                if i >= n or ch in _TOKEN_END:
+                    break
+                if ch == 34:
+                    inq = True
+                elif ch == 39:
+                    insq = True
+                else:
+                    cur.append(ch)
+            i += 1
+        args.append(bytes(cur))
+
+
+# --------------------------------------------------------------------------- encoding
+
+_INT_CACHE = [b":%d\r\n" % i for i in range(-1, 1025)]
+_LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
+_CRLF = b"\r\n"
+
+
+def format_double(d: float) -> bytes:
+    """Redis 7.0's addReplyDouble text: %.17g, with inf/-inf spelled out."""
+    if d != d:
+        return b"nan"
+    if d == float("inf"):
+        return b"inf"
+    if d == float("-inf"):
+        return b"-inf"
+    return b"%.17g" % d
+
+
+def _bulk(v: bytes) -> bytes:
+    n = len(v)
+    if n <= 1024:
+        return b"".join((_LEN_CACHE[n], v, _CRLF))
+    return b"$%d\r\n%b\r\n" % (n, v)
+
+
+def encode(v, proto: int = 2) -> bytes:
+    """Encode a handler's return value as RESP2 (proto 2) or RESP3 (proto 3)."""
+    t = type(v)
+    if t is bytes:
+        return _bulk(v)
+    if t is int:
+        if -1 <= v <= 1023:
+            return _INT_CACHE[v + 1]
+        return b":%d\r\n" % v
+    if v is None:
+        return b"_\r\n" if proto == 3 else b"$-1\r\n"
+    if t is Simple:
+        return b"+%b\r\n" % v
+    if t is list or t is tuple:
+        return _array(b"*", v, proto)
+    return _ENCODERS[t](v, proto)
+
+
+def _array(prefix: bytes, items, proto: int) -> bytes:
+    parts = [b"%b%d\r\n" % (prefix, len(items))]
+    append = parts.append
+    for item in items:
+        t = type(item)
+        if t is bytes:
+            append(_bulk(item))
+        elif t is int and -1 <= item <= 1023:
+            append(_INT_CACHE[item + 1])
+        else:
+            append(encode(item, proto))
+    return b"".join(parts)
+
+
+def _enc_map(v: dict, proto: int) -> bytes:
+    if proto == 3:
+        parts = [b"%%%d\r\n" % len(v)]
+    else:
+        parts = [b"*%d\r\n" % (2 * len(v))]
+    for k, val in v.items():
+        parts.append(encode(k, proto))
+        parts.append(encode(val, proto))
+    return b"".join(parts)
+
+
+def _enc_set(v, proto: int) -> bytes:
+    return _array(b"~" if proto == 3 else b"*", list(v), proto)
+
+
+def _enc_push(v: Push, proto: int) -> bytes:
+    return _array(b">" if proto == 3 else b"*", v, proto)
+
+
+def _enc_double(v: Double, proto: int) -> bytes:
+    text = format_double(v)
+    if proto == 3:
+        return b",%b\r\n" % text
+    return _bulk(text)
+
+
+def _enc_verbatim(v: Verbatim, proto: int) -> bytes:
+    if proto == 3:
+        return b"=%d\r\ntxt:%b\r\n" % (len(v) + 4, v)
+    return _bulk(bytes(v))
+
+
+def _enc_bignum(v: BigNumber, proto: int) -> bytes:
+    if proto == 3:
+        return b"(%d\r\n" % v
+    return _bulk(b"%d" % v)
+
+
+def _enc_bool(v: Bool, proto: int) -> bytes:
+    if proto == 3:
+        return b"#t\r\n" if v.value else b"#f\r\n"
+    return b":1\r\n" if v.value else b":0\r\n"
+
+
+def _enc_null_array(v, proto: int) -> bytes:
+    return b"_\r\n" if proto == 3 else b"*-1\r\n"
+
+
+def _enc_error(v: CommandError, proto: int) -> bytes:
+    return b"-%b\r\n" % v.message
+
+
+_ENCODERS = {
+    bytearray: lambda v, proto: _bulk(bytes(v)),
+    memoryview: lambda v, proto: _bulk(bytes(v)),
+    bool: lambda v, proto: _INT_CACHE[int(v) + 1],
+    Raw: lambda v, proto: bytes(v),
+    dict: _enc_map,
+    set: _enc_set,
+    frozenset: _enc_set,
+    SetReply: _enc_set,
+    Push: _enc_push,
+    Double: _enc_double,
+    Verbatim: _enc_verbatim,
+    BigNumber: _enc_bignum,
+    Bool: _enc_bool,
+    _NullArray: _enc_null_array,
+    CommandError: _enc_error,
+    type(NO_REPLY): lambda v, proto: b"",
+}
+
+
+def encode_error(err: CommandError) -> bytes:
+    return b"-%b\r\n" % err.message
