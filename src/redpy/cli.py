@@ -62,11 +62,10 @@ def args_to_config_text(argv: list[str]) -> tuple[str | None, str]:
 
 
 def _quote(arg: str) -> str:
-    """sdscatrepr: quote an argument so split_args gives it back unchanged."""
-    if arg and all(ch.isalnum() or ch in "-_./:*@,+=%^~!?#[]{}()<>|&$'" for ch in arg) and "'" not in arg:
-        return arg
+    """sdscatrepr, as redis-server quotes every command-line value before parsing it."""
     out = '"'
     for ch in arg:
+        o = ord(ch)
         if ch in '\\"':
             out += "\\" + ch
         elif ch == "\n":
@@ -75,10 +74,14 @@ def _quote(arg: str) -> str:
             out += "\\r"
         elif ch == "\t":
             out += "\\t"
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out += "\\x%02x" % ord(ch)
-        else:
+        elif ch == "\a":
+            out += "\\a"
+        elif ch == "\b":
+            out += "\\b"
+        elif 32 <= o < 127 or o > 255:
             out += ch
+        else:
+            out += "\\x%02x" % (o & 0xFF)
     return out + '"'
 
 
@@ -104,6 +107,9 @@ def load_config_text(config: Config, text: str, seen_save: list | None = None) -
                     load_config_text(config, f.read(), seen_save)
             except OSError as e:
                 raise _fatal(line_no, line, f"Can't open included file: {e.strerror}") from None
+            continue
+        if name == "user" and values:
+            config.acl_users.append(values)
             continue
         param = PARAMS_BY_NAME.get(name)
         if param is None or not values:
@@ -146,8 +152,11 @@ def build_config(argv: list[str]) -> Config:
             except OSError as e:
                 raise FatalConfigError(f"Fatal error, can't open config file '{path}': {e.strerror}") from None
             config.file = os.path.abspath(path)
-        load_config_text(config, text, seen_save)
-    load_config_text(config, extra, seen_save)
+    else:
+        text = ""
+    # redis-server appends "\n" and then the command-line options to the file's text and
+    # parses the whole as one configuration: options start on the line after the file.
+    load_config_text(config, text + "\n" + extra, seen_save)
     return config
 
 

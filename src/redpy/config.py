@@ -8,9 +8,10 @@ messages are Redis's. Values live as attributes of `Config` under the parameter 
 them without a lookup. Aliases (hash-max-ziplist-entries, slaveof, lua-time-limit, ...)
 share their canonical parameter's attribute.
 
-Parameters that belong to features redpy does not have yet (cluster, replication, TLS
-details, io-threads) are accepted and stored like Redis stores them, so configuration
-files written for Redis load unchanged; the README says which ones have no effect.
+Parameters that belong to features redpy does not have yet (cluster, replication,
+io-threads, active defragmentation) are accepted and stored like Redis stores them, so
+configuration files written for Redis load unchanged; the README says which ones have no
+effect.
 """
 
 from __future__ import annotations
@@ -224,6 +225,17 @@ def _x(name, default, parse, render, **kw):
     return Param(name, "special", default, parse=parse, render=render, **kw)
 
 
+def _tls(name, server, old):
+    """tls.py's apply functions (imported late: tls.py needs the ssl module)."""
+    from . import tls
+
+    getattr(tls, name)(server, old)
+
+
+def _apply_tls(server, old):
+    _tls("apply_tls_config", server, old)
+
+
 PARAMS: list[Param] = [
     # network and clients
     _x("bind", ["*", "-::*"], _parse_bind, _render_words),
@@ -301,7 +313,7 @@ PARAMS: list[Param] = [
     _b("aof-rewrite-incremental-fsync", True),
     _b("aof-disable-auto-gc", False),
     # security
-    _s("requirepass"),
+    _s("requirepass", apply=lambda server, old: server.acl.update_default_password(server.config.requirepass)),
     _s("aclfile", immutable=True),
     _i("acllog-max-len", 128, 0, LLONG_MAX),
     _e("acl-pubsub-default", "resetchannels", ("allchannels", "resetchannels")),
@@ -390,26 +402,26 @@ PARAMS: list[Param] = [
     _i("cluster-announce-tls-port", 0, 0, 65535),
     _m("cluster-link-sendbuf-limit", 0),
     # TLS
-    _i("tls-port", 0, 0, 65535),
-    _s("tls-cert-file"),
-    _s("tls-key-file"),
-    _s("tls-key-file-pass"),
-    _s("tls-client-cert-file"),
-    _s("tls-client-key-file"),
-    _s("tls-client-key-file-pass"),
-    _s("tls-dh-params-file"),
-    _s("tls-ca-cert-file"),
-    _s("tls-ca-cert-dir"),
-    _e("tls-auth-clients", "yes", ("no", "yes", "optional")),
-    _s("tls-protocols"),
-    _s("tls-ciphers"),
-    _s("tls-ciphersuites"),
-    _b("tls-prefer-server-ciphers", False),
-    _b("tls-session-caching", True),
-    _i("tls-session-cache-size", 20 * 1024, 0, INT_MAX),
-    _i("tls-session-cache-timeout", 300, 0, INT_MAX),
-    _b("tls-replication", False),
-    _b("tls-cluster", False),
+    _i("tls-port", 0, 0, 65535, apply=lambda s, old: _tls("apply_tls_port", s, old)),
+    _s("tls-cert-file", apply=_apply_tls),
+    _s("tls-key-file", apply=_apply_tls),
+    _s("tls-key-file-pass", apply=_apply_tls),
+    _s("tls-client-cert-file", apply=_apply_tls),
+    _s("tls-client-key-file", apply=_apply_tls),
+    _s("tls-client-key-file-pass", apply=_apply_tls),
+    _s("tls-dh-params-file", apply=_apply_tls),
+    _s("tls-ca-cert-file", apply=_apply_tls),
+    _s("tls-ca-cert-dir", apply=_apply_tls),
+    _e("tls-auth-clients", "yes", ("no", "yes", "optional"), apply=lambda s, old: _tls("apply_auth_clients", s, old)),
+    _s("tls-protocols", apply=_apply_tls),
+    _s("tls-ciphers", apply=_apply_tls),
+    _s("tls-ciphersuites", apply=_apply_tls),
+    _b("tls-prefer-server-ciphers", False, apply=_apply_tls),
+    _b("tls-session-caching", True, apply=_apply_tls),
+    _i("tls-session-cache-size", 20 * 1024, 0, INT_MAX, apply=_apply_tls),
+    _i("tls-session-cache-timeout", 300, 0, INT_MAX, apply=_apply_tls),
+    _b("tls-replication", False, apply=_apply_tls),
+    _b("tls-cluster", False, apply=_apply_tls),
 ]
 
 PARAMS_BY_NAME: dict[str, Param] = {}
@@ -431,6 +443,8 @@ class Config:
                 default = type(default)(default)
             setattr(self, p.attr, default)
         self.dir = os.getcwd()
+        # `user` directives (ACL users), applied by acl.py at startup
+        self.acl_users: list[list[str]] = []
         # Values given on the command line or in the file, kept for CONFIG REWRITE.
         self.file: str | None = None
 

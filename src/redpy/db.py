@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
+from .notify import NEW as NOTIFY_NEW, notify
 
 if TYPE_CHECKING:
     from .server import Server
@@ -40,8 +41,8 @@ class Database:
         self.server = server
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}
-        # key -> set of clients that WATCH it (WATCH/MULTI/EXEC)
-        self.watched: dict[bytes, set] = {}
+        # key -> {client: expired-at-WATCH flag} for WATCH/MULTI/EXEC
+        self.watched: dict[bytes, dict] = {}
         # Active expiry walks a snapshot of the expires keys, a slice per cron tick, so
         # that every key with a deadline is visited in turn (Redis walks its hash table
         # with a cursor for the same reason).
@@ -89,6 +90,8 @@ class Database:
 
     def set(self, key: bytes, value, keepttl: bool = False) -> None:
         """setKey: store value at key, dropping its TTL unless keepttl."""
+        if self.server.config.notify_keyspace_events and key not in self.data:
+            notify(self.server, NOTIFY_NEW, b"new", key, self.id)
         self.data[key] = value
         if not keepttl and self.expires:
             self.expires.pop(key, None)
@@ -96,6 +99,8 @@ class Database:
 
     def add(self, key: bytes, value) -> None:
         """dbAdd: store a value at a key known not to exist."""
+        if self.server.config.notify_keyspace_events:
+            notify(self.server, NOTIFY_NEW, b"new", key, self.id)
         self.data[key] = value
         self.signal_modified(key)
 
@@ -120,7 +125,12 @@ class Database:
         if self.watched:
             clients = self.watched.get(key)
             if clients:
-                for client in clients:
+                for client, expired in clients.items():
+                    if expired and key not in self.data:
+                        # touchWatchedKey: a key already expired at WATCH time that is
+                        # now deleted is logically unchanged.
+                        clients[client] = False
+                        continue
                     client.dirty_cas = True
         server = self.server
         if server.tracking_table:
@@ -129,10 +139,11 @@ class Database:
     def flush(self) -> int:
         """Empty the db; return how many keys it held."""
         removed = len(self.data)
-        for key in list(self.watched):
-            for client in self.watched[key]:
-                if key in self.data:
-                    client.dirty_cas = True
+        for key, clients in self.watched.items():
+            if key in self.data:
+                for client, expired in clients.items():
+                    if not expired:
+                        client.dirty_cas = True
         self.data = {}
         self.expires = {}
         self._expire_scan = []

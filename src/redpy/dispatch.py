@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING
 from .errors import CommandError, c_string
 from .registry import COMMANDS, Command
 from .replies import NO_REPLY, QUEUED
+from .resp import encode
+from .tracking import after_command as tracking_after_command, remember as tracking_remember
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .connection import Client
 
 log = logging.getLogger("redpy")
 
 _perf_ns = time.perf_counter_ns
 
 # Commands that run at once inside MULTI instead of being queued.
-_MULTI_IMMEDIATE = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+_MULTI_IMMEDIATE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 # Commands a RESP2 client may send in the subscribed context.
 _PUBSUB_ALLOWED = frozenset(
     (b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe", b"punsubscribe", b"quit", b"reset")
@@ -44,79 +46,90 @@ def unknown_command_error(argv: list[bytes]) -> CommandError:
     )
 
 
-def reject(c: "Client", cmd: Command | None, err: CommandError) -> None:
-    """rejectCommand: answer err, count it, and poison an open MULTI."""
+def reject(c: "Client", cmd: Command | None, err: CommandError, formatted: bool = True) -> None:
+    """rejectCommand: answer err, count it, and poison an open MULTI.
+
+    `formatted` errors are Redis's rejectCommandFormat ones (unknown command, arity,
+    context): when EXEC itself is rejected inside MULTI, Redis aborts the transaction
+    and quotes them without their "ERR " code; shared errors (NOAUTH, OOM, NOPERM)
+    keep their code.
+    """
     if cmd is not None:
         cmd.rejected_calls += 1
+    c.server.stat_error(err.code)
     if c.multi is not None:
         c.multi_dirty = True
-    c.server.stat_error(err.code)
+        if cmd is not None and cmd.fullname == "exec":
+            from .commands.transactions import discard_transaction
+
+            discard_transaction(c)
+            text = err.message[4:] if formatted and err.message.startswith(b"ERR ") else err.message
+            c.reply(CommandError(b"EXECABORT Transaction discarded because of: " + text))
+            return
     c.reply(err)
 
 
+def _lookup_error(argv: list[bytes]) -> CommandError:
+    return CommandError(
+        b"ERR unknown subcommand '%b'. Try %b HELP."
+        % (c_string(argv[1])[:128], c_string(argv[0]).upper())
+    )
+
+
 def process_command(c: "Client", argv: list[bytes]) -> None:
-    name = argv[0].lower()
-    cmd = COMMANDS.get(name)
-    argc = len(argv)
+    """Run one request from a client and queue its reply."""
+    cmd = _BY_NAME_AS_SENT.get(argv[0])
     if cmd is None:
-        return reject(c, None, unknown_command_error(argv))
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is None:
+            c.last_cmd = None
+            return reject(c, None, unknown_command_error(argv))
+        if len(_BY_NAME_AS_SENT) < 4096:
+            _BY_NAME_AS_SENT[argv[0]] = cmd
+    argc = len(argv)
     if cmd.subcommands is not None and argc > 1:
         sub = cmd.subcommands.get(argv[1].lower())
         if sub is None:
-            return reject(
-                c,
-                None,
-                CommandError(
-                    b"ERR unknown subcommand '%b'. Try %b HELP."
-                    % (c_string(argv[1])[:128], c_string(argv[0]).upper())
-                ),
-            )
+            c.last_cmd = None
+            return reject(c, None, _lookup_error(argv))
         cmd = sub
+    c.last_cmd = cmd  # Redis sets lastcmd at lookup (CLIENT LIST's cmd=)
     arity = cmd.arity
     if (arity > 0 and argc != arity) or argc < -arity:
         return reject(
             c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command")
         )
-    if not c.authenticated and not cmd.no_auth:
-        return reject(c, cmd, CommandError("NOAUTH Authentication required."))
-    if c.multi is not None and cmd.no_multi:
-        return reject(c, cmd, CommandError("ERR Command not allowed inside a transaction"))
+    if cmd.protected and not _protected_allowed(c, cmd):
+        return reject(
+            c,
+            cmd,
+            CommandError(
+                'ERR %s command not allowed. If the %s option is set to "local", you can run it '
+                "from a local connection, otherwise you need to set this option in the "
+                "configuration file, and then restart the server."
+                % (cmd.name.upper(), "enable-debug-command" if cmd.name == "debug" else "enable-module-command")
+            ),
+        )
     server = c.server
-    if server.acl_check is not None:
-        err = server.acl_check(c, cmd, argv)
-        if err is not None:
-            return reject(c, cmd, err)
-    if server.config.maxmemory and server.oom_check is not None:
-        err = server.oom_check(c, cmd)
-        if err is not None:
-            return reject(c, cmd, err)
-    if c.proto == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
-        if name not in _PUBSUB_ALLOWED:
-            return reject(
-                c,
-                cmd,
-                CommandError(
-                    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-                    % cmd.fullname
-                ),
-            )
-    if c.multi is not None and name not in _MULTI_IMMEDIATE:
-        c.multi.append((cmd, argv))
-        c.reply(QUEUED)
+    # c.gate is true only for clients in a special state (not authenticated, in MULTI,
+    # subscribed); server.check_hooks holds the ACL and OOM checks once configured.
+    gate = c.gate
+    if gate and _check_client_state(c, cmd):
         return
-    result = call(c, cmd, argv)
-    if result is not NO_REPLY:
-        c.reply(result)
-    if server.ready_keys:
-        # Keys made ready by this command (or transaction) serve blocked clients now,
-        # after the command is complete, as Redis's handleClientsBlockedOnKeys does.
-        server.serve_ready_keys()
+    if server.check_hooks and _run_check_hooks(c, cmd, argv):
+        return
+    if gate and _check_context(c, cmd, argv):
+        return
+    if server.pause_until and not gate:
+        from .commands.connection import pause_blocks
 
+        if pause_blocks(c, cmd, argv):
+            return
 
-def call(c: "Client", cmd: Command, argv: list[bytes]):
-    """Run a handler; return its reply value (a CommandError for a failure)."""
-    server = c.server
-    c.cur_cmd = cmd
+    # call(), inlined: this is the path every command takes.
+    tracking = server.tracking_clients
+    if tracking:
+        server.current_client = c
     dirty = server.dirty
     start = _perf_ns()
     try:
@@ -126,19 +139,126 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
         server.stat_error(e.code)
         result = e
     except Exception:
-        log.exception("internal error running %r", [a[:64] for a in argv[:8]])
-        cmd.failed_calls += 1
-        server.stat_error(b"ERR")
-        result = CommandError("ERR internal error")
+        result = _internal_error(c, cmd, argv)
     duration = (_perf_ns() - start) // 1000
     cmd.calls += 1
     cmd.usec += duration
-    c.tot_cmds += 1
-    c.last_cmd = cmd
-    if duration >= server.slowlog_threshold >= 0:
+    if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog_push(c, argv, duration)
+    if duration >= 1000 and server.config.latency_monitor_threshold:
+        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+    if server.propagating and server.dirty != dirty:
+        server.propagate(c, cmd, argv)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
-    if server.dirty != dirty:
+    if result is not NO_REPLY:
+        if c.reply_mode == 0:
+            c.out.append(encode(result, c.proto))
+        else:
+            c.reply(result)
+    if tracking:
+        # client-side caching: keys read, invalidations queued for c (after its reply)
+        tracking_after_command(c, cmd, argv)
+    if server.ready_keys:
+        # Keys made ready by this command (or transaction) serve blocked clients now,
+        # after the command is complete, as Redis's handleClientsBlockedOnKeys does.
+        server.serve_ready_keys()
+
+
+def _protected_allowed(c: "Client", cmd: Command) -> bool:
+    cfg = c.server.config
+    return c.allows_protected(cfg.enable_debug_command if cmd.name == "debug" else cfg.enable_module_command)
+
+
+def _check_client_state(c: "Client", cmd: Command) -> bool:
+    """Auth and no-multi checks; True when the request was rejected."""
+    if not c.authenticated and not cmd.no_auth and c.server.default_user_needs_auth():
+        reject(c, cmd, CommandError("NOAUTH Authentication required."), formatted=False)
+        return True
+    if c.multi is not None and cmd.no_multi:
+        reject(c, cmd, CommandError("ERR Command not allowed inside a transaction"))
+        return True
+    return False
+
+
+def _run_check_hooks(c: "Client", cmd: Command, argv: list[bytes]) -> bool:
+    """ACL, then OOM (in Redis's order); True when the request was rejected."""
+    for hook in c.server.check_hooks:
+        err = hook(c, cmd, argv)
+        if err is not None:
+            reject(c, cmd, err, formatted=False)
+            return True
+    return False
+
+
+def _check_context(c: "Client", cmd: Command, argv: list[bytes]) -> bool:
+    """The RESP2 subscribed context, then MULTI queueing; True when handled here."""
+    if c.proto == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions):
+        if cmd.parent is not None or cmd.name.encode() not in _PUBSUB_ALLOWED:
+            reject(
+                c,
+                cmd,
+                CommandError(
+                    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                    % cmd.fullname
+                ),
+            )
+            return True
+    server = c.server
+    if server.pause_until:
+        from .commands.connection import pause_blocks
+
+        if pause_blocks(c, cmd, argv):
+            return True
+    multi = c.multi
+    if multi is not None and cmd.fullname not in _MULTI_IMMEDIATE:
+        multi.append((cmd, argv))
+        c.reply(QUEUED)
+        return True
+    return False
+
+
+def _internal_error(c: "Client", cmd: Command, argv: list[bytes]) -> CommandError:
+    log.exception("internal error running %r", [a[:64] for a in argv[:8]])
+    cmd.failed_calls += 1
+    c.server.stat_error(b"ERR")
+    return CommandError("ERR internal error")
+
+
+def call(c: "Client", cmd: Command, argv: list[bytes]):
+    """Run a handler for EXEC and scripts; return its reply value (a CommandError on failure).
+
+    The same bookkeeping as the inlined call in process_command.
+    """
+    server = c.server
+    dirty = server.dirty
+    start = _perf_ns()
+    try:
+        result = cmd.handler(c, argv)
+    except CommandError as e:
+        cmd.failed_calls += 1
+        server.stat_error(e.code)
+        result = e
+    except Exception:
+        result = _internal_error(c, cmd, argv)
+    duration = (_perf_ns() - start) // 1000
+    cmd.calls += 1
+    cmd.usec += duration
+    c.last_cmd = cmd
+    if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+        server.slowlog_push(c, argv, duration)
+    if duration >= 1000 and server.config.latency_monitor_threshold:
+        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+    if server.propagating and server.dirty != dirty:
         server.propagate(c, cmd, argv)
+    if server.monitors and not cmd.skip_monitor:
+        server.feed_monitors(c, argv)
+    if server.tracking_clients and c.tracking is not None:
+        tracking_remember(c, cmd, argv)
     return result
+
+
+# Command lookup by the name exactly as sent: clients send names in one spelling
+# (redis-py and redis-benchmark "SET", redis-cli as typed), so caching each spelling saves
+# a lower() per request. Bounded, since the names come from the network.
+_BY_NAME_AS_SENT: dict[bytes, Command] = {}

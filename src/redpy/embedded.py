@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from . import commands  # noqa: F401  (registers every command)
 from .cli import build_config
 from .server import Server, event_loop_policy
 
@@ -49,6 +50,7 @@ class EmbeddedServer:
         loop = policy.new_event_loop() if policy is not None else asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self.server = Server(self.config)
+        self.server.ephemeral_port = self.config.port == 0
 
         async def main():
             try:

@@ -123,6 +123,9 @@ class Command:
         self.flags = frozenset(flags)
         for attr in _FLAG_ATTRS:
             setattr(self, attr, attr in self.flags)
+        # CMD_PROTECTED is not among the flags COMMAND INFO shows; Redis 7.0 sets it on
+        # DEBUG and MODULE's subcommands (enable-debug-command / enable-module-command).
+        self.protected = fullname == "debug" or fullname.startswith("module|")
         self.first_key, self.last_key, self.step = info[3], info[4], info[5]
         cats = info[6]["set"] if "set" in info[6] else info[6]["a"]
         self.acl_categories = tuple(c["s"][1:] for c in cats)
@@ -136,7 +139,9 @@ class Command:
         """This command's COMMAND INFO entry, with only the implemented subcommands."""
         reply = _typed({"a": self._info[:9]})
         subs = sorted(self.subcommands.values(), key=lambda s: s.order) if self.subcommands else []
-        reply.append(replies.SetReply(s.info_reply() for s in subs))
+        # Redis sends a container's subcommands as an array, a leaf's empty list as a set.
+        container = list if "a" in self._info[9] else replies.SetReply
+        reply.append(container(s.info_reply() for s in subs))
         return reply
 
     def docs_reply(self) -> dict:

@@ -19,6 +19,11 @@ from __future__ import annotations
 
 import re
 
+try:
+    import hiredis
+except ImportError:  # the pure-Python parser alone is exact, only slower
+    hiredis = None
+
 from .errors import CommandError, ProtocolError
 from .replies import (
     NO_REPLY,
@@ -37,6 +42,13 @@ INLINE_MAX_SIZE = 64 * 1024
 INT_MAX = 2**31 - 1
 # A bulk this large arrives in many reads: its chunks are collected, not re-concatenated.
 BIG_BULK = 32 * 1024
+
+_pack = hiredis.pack_command if hiredis is not None else None
+# hiredis allocates an aggregate's list before its elements arrive: "*100000000\r\n" costs
+# it seconds. A read that declares any aggregate of 100000 or more elements (or looks like
+# it does: payload bytes can match too, which only costs the fast path) is left to the
+# exact parser.
+_BIG_AGGREGATE = re.compile(rb"[*%~>|][0-9]{6}")
 
 _LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
 LLONG_MIN = -(2**63)
@@ -86,6 +98,37 @@ class RequestParser:
         """Bytes held for requests not yet complete (client-query-buffer-limit)."""
         return len(self.buf) + self.chunks_len
 
+    def parse_fast(self, data: bytes) -> list[list[bytes]] | None:
+        """Parse a read that holds only complete, canonical multibulk requests, in C.
+
+        hiredis parses RESP in C but accepts more than Redis does (other element types,
+        RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its result is trusted only if re-encoding it canonically
+        gives back exactly the bytes received; anything else (partial requests, inline
+        requests, anything unusual) returns None and goes to the exact parser. hiredis
+        keeps no state between calls.
+        """
+        if _BIG_AGGREGATE.search(data) is not None:
+            return None
+        reader = hiredis.Reader()
+        reader.feed(data)
+        out = []
+        append = out.append
+        try:
+            request = reader.gets()
+            while request:
+                append(request)
+                request = reader.gets()
+            # False: no more data. None ("*-1") or [] ("*0") are requests Redis skips:
+            # leave them to the exact parser, as their canonical form is not a request.
+            if request is not False or reader.has_data():
+                return None
+            packed = b"".join(map(_pack, map(tuple, out)))
+        except (hiredis.ProtocolError, TypeError, ValueError):
+            return None
+        if packed != data:
+            return None  # elements that were not canonical bulks, or a partial request
+        return out
+
     def feed(self, data: bytes) -> None:
         if self.chunks is not None:
             self.chunks.append(data)
@@ -95,10 +138,9 @@ class RequestParser:
         else:
             self.buf = data
 
-    def parse(self) -> list[list[bytes]]:
-        """Return every complete request; raise ProtocolError at a framing error.
-
-        On error, the requests parsed before it are in `self.pending`.
+    def parse(self, limit: int | None = None) -> list[list[bytes]]:
+        """Return every complete request (at most `limit`); raise ProtocolError at a
+        framing error. On error, the requests parsed before it are in `self.pending`.
         """
         out: list[list[bytes]] = []
         self.pending = out
@@ -112,6 +154,8 @@ class RequestParser:
         pos = 0
         n = len(buf)
         while pos < n:
+            if limit is not None and len(out) >= limit:
+                break
             argv = self.argv
             if argv is None:
                 if buf[pos] != 42:  # not '*': inline request
@@ -157,7 +201,9 @@ class RequestParser:
                             if n - pos > INLINE_MAX_SIZE:
                                 raise ProtocolError("too big bulk count string")
                             break
-                        raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
+                        # Redis's error replies turn \r and \n into spaces.
+                        got = " " if buf[pos] in (10, 13) else chr(buf[pos])
+                        raise ProtocolError(f"expected '$', got '{got}'")
                     bulklen = string2ll(buf[pos + 1 : nl])
                     if bulklen is None or bulklen < 0 or bulklen > self.max_bulk_len:
                         if buf.find(b"\0", pos, nl) >= 0:

@@ -5,7 +5,7 @@ counters INFO reports, the slow log. One asyncio event loop runs every command; 
 never await, so each command is atomic as in Redis.
 
 Hooks that later features fill in stay None (or empty) until then and cost one attribute
-test on the hot path: `acl_check`, `oom_check`, `monitors`, `tracking_table`, and
+test on the hot path: `check_hooks` (ACL, OOM), `monitors`, `tracking_table`, and
 `propagate` (AOF and replicas).
 """
 
@@ -22,7 +22,7 @@ import time
 from collections import deque
 
 from . import __version__
-from .client import Client
+from .connection import Client
 from .config import Config
 from .db import Database
 
@@ -57,17 +57,47 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[asyncio.AbstractServer] = []
         self.port = cfg.port
+        # Embedded mode: port 0 asks for a free port instead of "no TCP listener".
+        self.ephemeral_port = False
+        # SCAN cursors' key snapshots (scan.py)
+        self.scan_snapshots = None
+        # TLS (tls.py): the server context and listeners, set up by start()
+        self.tls_context = None
+        self.tls_listeners: list = []
+        self.tls_client_factory = None
+        self.tls_port = 0
         self.shutdown_requested: str | None = None
         self._stopped: asyncio.Future | None = None
         self._cron_handle = None
         self.cronloops = 0
         # hooks filled by later features
-        self.acl_check = None
-        self.oom_check = None
+        # (c, cmd, argv) -> CommandError | None, run before every command in this order:
+        # ACL, then OOM. Empty until those features are configured.
+        self.check_hooks: tuple = ()
+        # True once something consumes propagated writes (AOF, replicas, MONITOR-like
+        # feeds): until then dispatch does not call propagate() at all.
+        self.propagating = False
         self.monitors: list[Client] = []
+        from .pubsub import PubSub
+
+        self.pubsub = PubSub(self)
+        # clients with replies queued by another client's command (PUBLISH, served
+        # blocked clients): flushed once at the end of the current read
+        self.pending_flush: set[Client] = set()
         self.tracking_table: dict = {}
-        # keys that received data while clients are blocked on them (blocking.py)
+        # client-side caching (tracking.py): clients with tracking on; while non-zero
+        # dispatch sets current_client around each command, and invalidations caused by
+        # that client's own command wait in tracking_pending until its reply is queued
+        self.tracking_clients = 0
+        self.current_client = None
+        self.tracking_pending: list = []
+        # blocking.py: (db id, key) -> blocked states in arrival order; keys that got
+        # data while clients wait on them (served after the current command)
+        self.blocking_keys: dict = {}
         self.ready_keys: list = []
+        self.ready_set: set = set()
+        self.blocked_clients = 0
+        self.clients_in_timeout_table = 0
         self.active_expire_enabled = True
         self.lazy_expire_enabled = True
         self.pause_until = 0.0
@@ -78,6 +108,25 @@ class Server:
         # statistics (INFO stats); reset by CONFIG RESETSTAT
         self.reset_stats()
         self.lastsave = int(time.time())
+        self.stat_ops_per_sec = 0
+        from .info import ops_sampler
+
+        # callables run at every cron tick
+        self.cron_hooks: list = [ops_sampler(self)]
+        # ACL (acl.py): users, the ACL log, the permission check hook (installed in
+        # check_hooks only while some user is restricted); AUTH/HELLO and CLIENT KILL USER
+        # call acl_authenticate / acl_user_exists.
+        from .acl import Acl
+
+        self.acl = Acl(self)
+        self.acl_authenticate = self.acl.authenticate
+        self.acl_user_exists = self.acl.user_exists
+        self.acl.load_at_startup()
+        # RDB persistence state (rdb_child_pid, rdb_last_bgsave_status, ...) and its
+        # cron hook: save rules, scheduled BGSAVE, reaping the BGSAVE child
+        from .commands.persistence import rdb_init
+
+        rdb_init(self)
 
     # ------------------------------------------------------------------ stats
 
@@ -106,10 +155,6 @@ class Server:
             stats[code] += 1
         elif len(stats) < 128:
             stats[code] = 1
-
-    @property
-    def slowlog_threshold(self) -> int:
-        return self.config.slowlog_log_slower_than
 
     def slowlog_push(self, c: Client, argv: list[bytes], duration: int) -> None:
         max_len = self.config.slowlog_max_len
@@ -141,13 +186,38 @@ class Server:
     def key_expired(self, db: Database, key: bytes) -> None:
         """A key was deleted because its deadline passed (lazily or by the cron)."""
         self.stat_expiredkeys += 1
+        if self.config.notify_keyspace_events:
+            from .notify import EXPIRED, notify
+
+            notify(self, EXPIRED, b"expired", key, db.id)
+            if self.pending_flush and self.loop is not None:
+                # from the cron no read follows to flush the subscribers: do it soon
+                self.loop.call_soon(self.flush_pending)
 
     def propagate(self, c: Client, cmd, argv: list[bytes]) -> None:
         """Feed a write to the AOF and replicas. Nothing consumes it until persistence."""
 
+    def latency_sample(self, event: str, ms: int) -> None:
+        """Record a latency event if it reaches latency-monitor-threshold (LATENCY)."""
+        from .commands.server import latency_add_sample_if_needed
+
+        latency_add_sample_if_needed(self, event, ms)
+
+    def stat_numcommands_total(self) -> int:
+        from .registry import all_commands
+
+        return sum(cmd.calls for cmd in all_commands())
+
+    def flush_pending(self) -> None:
+        pending = self.pending_flush
+        while pending:
+            pending.pop().flush()
+
     def serve_ready_keys(self) -> None:
-        """Serve clients blocked on keys that became ready (filled in by blocking.py)."""
-        self.ready_keys.clear()
+        """Serve clients blocked on keys that became ready (handleClientsBlockedOnKeys)."""
+        from .blocking import serve_ready_keys
+
+        serve_ready_keys(self)
 
     def feed_monitors(self, c: Client, argv: list[bytes]) -> None:
         """Send a command to MONITOR clients (filled in by the MONITOR command)."""
@@ -158,32 +228,61 @@ class Server:
     # ------------------------------------------------------------------ clients
 
     def client_connected(self, c: Client) -> None:
-        c.id = self.next_client_id
-        self.next_client_id += 1
-        self.stat_numconnections += 1
-        if len(self.clients) >= self.config.maxclients:
+        """A connection is ready (after the TLS handshake): Redis's accept checks."""
+        cfg = self.config
+        if len(self.clients) >= cfg.maxclients:
+            # acceptCommonHandler: refused before any client exists (no id, not counted
+            # in total_connections_received)
             self.stat_rejected_conn += 1
             c.transport.write(b"-ERR max number of clients reached\r\n")
             c.close_after_reply = True
             c.close()
             return
+        c.id = self.next_client_id
+        self.next_client_id += 1
+        # protected mode tests DefaultUser->flags & USER_FLAG_NOPASS: unlike
+        # default_user_needs_auth(), a disabled nopass default user still counts
+        acl = getattr(self, "acl", None)
+        if acl is not None:
+            from .acl import F_NOPASS
+
+            nopass = bool(acl.default.flags & F_NOPASS)
+        else:
+            nopass = not self.default_user_needs_auth()
+        if cfg.protected_mode and nopass and not c.unix:
+            # clientAcceptHandler: only the peer address matters (not bind); loopback is
+            # what connIsLocal calls local: "127.*" and "::1"
+            peer = c.transport.get_extra_info("peername")
+            host = peer[0] if peer else ""
+            if not (host.startswith("127.") or host == "::1"):
+                from .errors import PROTECTED_MODE_DENIED
+
+                self.stat_rejected_conn += 1
+                c.transport.write(b"-" + PROTECTED_MODE_DENIED.encode() + b"\r\n")
+                c.close_after_reply = True
+                c.close()
+                return
+        self.stat_numconnections += 1
         self.clients[c.id] = c
         if self.config.requirepass or self.default_user_needs_auth():
             c.authenticated = False
             c.parser.auth_required = True
 
     def default_user_needs_auth(self) -> bool:
-        return bool(self.config.requirepass)
+        """authRequired: the default user has passwords (not nopass) or is disabled."""
+        return self.acl.default_needs_auth()
 
     def client_disconnected(self, c: Client) -> None:
         self.clients.pop(c.id, None)
-        for db, key in c.watched_keys:
-            watchers = db.watched.get(key)
-            if watchers is not None:
-                watchers.discard(c)
-                if not watchers:
-                    del db.watched[key]
-        c.watched_keys = []
+        if c.watched_keys:
+            from .commands.transactions import unwatch_all
+
+            unwatch_all(c)
+        if c.subscriptions or c.psubscriptions or c.ssubscriptions:
+            self.pubsub.unsubscribe_all(c)
+        self.pending_flush.discard(c)
+        if c.tracking is not None:
+            self.tracking_disable(c)  # set by tracking.install
         if c.monitor and c in self.monitors:
             self.monitors.remove(c)
         if c.blocked is not None and hasattr(c.blocked, "cancel"):
@@ -224,18 +323,33 @@ class Server:
         if self.shutdown_requested is None:
             self._schedule_cron()
 
-    cron_hooks: tuple = ()
 
     # ------------------------------------------------------------------ running
 
     async def start(self) -> None:
-        """Open the listeners and start the cron; return once ready."""
+        """Open the listeners (TCP, TLS, unix socket) and start the cron; return once ready."""
+        from . import tls
+
         self.loop = asyncio.get_running_loop()
         self._stopped = self.loop.create_future()
         cfg = self.config
+        # Load the dump before listening; a corrupt dump raises RdbLoadError (an
+        # OSError, so run() exits with status 1 instead of starting empty).
+        from .commands.persistence import load_at_startup
+
+        load_at_startup(self)
         factory = lambda: Client(self)  # noqa: E731
-        if cfg.port:
+        self.tls_client_factory = tls.accept_factory(self)
+        if not tls.configure(self):
+            raise OSError(tls.CONFIGURE_FAILED)
+        if cfg.port or self.ephemeral_port:
             self.port = await self._listen_tcp(factory, cfg.port)
+        self.tls_port = cfg.tls_port
+        if cfg.tls_port:
+            self.tls_port = await self._listen_tcp(self.tls_client_factory, cfg.tls_port, self.tls_context)
+            if not self.port:
+                # INFO's tcp_port: server.port ? server.port : server.tls_port
+                self.port = self.tls_port
         if cfg.unixsocket:
             try:
                 os.unlink(cfg.unixsocket)
@@ -246,42 +360,22 @@ class Server:
                 os.chmod(cfg.unixsocket, cfg.unixsocketperm)
             self.listeners.append(srv)
         self._schedule_cron()
-        log.info("Ready to accept connections tcp" if cfg.port else "Ready to accept connections unix")
+        kinds = [k for k, on in (("tcp", cfg.port or self.ephemeral_port), ("tls", cfg.tls_port), ("unix", cfg.unixsocket)) if on]
+        log.info("Ready to accept connections %s", " ".join(kinds) or "tcp")
 
-    async def _listen_tcp(self, factory, port: int) -> int:
-        bound_port = port
-        addresses = self.config.bind or ["*"]
-        opened = 0
-        for addr in addresses:
-            optional = addr.startswith("-")
-            host = addr.lstrip("-")
-            if host == "*":
-                hosts = ["0.0.0.0"]
-            elif host == "::*":
-                hosts = ["::"]
-            else:
-                hosts = [host]
-            for h in hosts:
-                family = socket.AF_INET6 if ":" in h else socket.AF_INET
-                try:
-                    srv = await self.loop.create_server(
-                        factory,
-                        host=h,
-                        port=bound_port,
-                        family=family,
-                        backlog=self.config.tcp_backlog,
-                        reuse_address=True,
-                    )
-                except OSError as e:
-                    if optional:
-                        continue
-                    raise OSError(f"Could not create server TCP listening socket {h}:{port}: {e.strerror}") from e
-                if bound_port == 0 or port == 0:
-                    bound_port = srv.sockets[0].getsockname()[1]
-                self.listeners.append(srv)
-                opened += 1
-        if not opened:
-            raise OSError(f"Failed listening on port {port} (tcp), aborting.")
+    async def _listen_tcp(self, factory, port: int, ssl_context=None) -> int:
+        """Listen on every bind address (TLS when ssl_context is given); the bound port."""
+        from .tls import bind_tcp
+
+        socks = bind_tcp(self.config.bind, port, self.config.tcp_backlog)
+        if not socks:
+            raise OSError(f"Failed listening on port {port} ({'tls' if ssl_context else 'tcp'}), aborting.")
+        bound_port = socks[0].getsockname()[1]
+        for sock in socks:
+            srv = await self.loop.create_server(factory, sock=sock, ssl=ssl_context, backlog=self.config.tcp_backlog)
+            self.listeners.append(srv)
+            if ssl_context is not None:
+                self.tls_listeners.append(srv)
         return bound_port
 
     def request_shutdown(self, mode: str = "default") -> None:
@@ -294,7 +388,9 @@ class Server:
 
     def prepare_shutdown(self, mode: str) -> bool:
         """Redis's prepareForShutdown: save if needed; False if it must not stop."""
-        return True
+        from .commands.persistence import shutdown_save
+
+        return shutdown_save(self, mode)
 
     def _finish_shutdown(self) -> None:
         if self._cron_handle is not None:

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from typing import TYPE_CHECKING
 
 from . import dispatch
 from .errors import CommandError, ProtocolError
-from .resp import RequestParser, encode
+from .resp import RequestParser, encode, hiredis
+
+# The C fast path of the parser (see RequestParser.parse_fast); tests turn it off to
+# check that both paths agree.
+FAST_PARSE = hiredis is not None and not os.environ.get("REDPY_NO_HIREDIS")
 
 if TYPE_CHECKING:
     from .server import Server
 
 log = logging.getLogger("redpy")
 
-# CLIENT REPLY modes
+# CLIENT REPLY modes. SKIP_NEXT is set by CLIENT REPLY SKIP and becomes SKIP once that
+# command is done; SKIP drops the replies of the next request and then turns back to ON
+# (Redis's resetClient). Replies are dropped in OFF and SKIP; pushes never are.
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
 
@@ -41,7 +48,9 @@ class Client(asyncio.Protocol):
         "lib_ver",
         "db",
         "proto",
-        "authenticated",
+        "_authenticated",
+        "_multi",
+        "gate",
         "user",
         "addr",
         "laddr",
@@ -50,15 +59,14 @@ class Client(asyncio.Protocol):
         "ctime",
         "last_interaction",
         "last_cmd",
-        "cur_cmd",
         "reply_mode",
         "close_after_reply",
         "closed",
         "backlog",
         "blocked",
         "paused",
-        "multi",
         "multi_dirty",
+        "in_exec",
         "dirty_cas",
         "watched_keys",
         "subscriptions",
@@ -71,6 +79,7 @@ class Client(asyncio.Protocol):
         "flags_extra",
         "argv_mem",
         "tot_net_in",
+        "obuf_soft_since",
         "tot_net_out",
         "tot_cmds",
         "unix",
@@ -87,7 +96,9 @@ class Client(asyncio.Protocol):
         self.lib_ver = b""
         self.db = server.dbs[0]
         self.proto = 2
-        self.authenticated = True
+        self.gate = False  # see update_gate
+        self._authenticated = True
+        self._multi: list | None = None  # queued (cmd, argv) while in MULTI
         self.user = "default"
         self.addr = ""
         self.laddr = ""
@@ -95,21 +106,21 @@ class Client(asyncio.Protocol):
         self.kind = "normal"
         self.ctime = time.time()
         self.last_interaction = self.ctime
-        self.last_cmd = b"NULL"
-        self.cur_cmd = None
+        self.last_cmd = None  # the last Command looked up (CLIENT LIST cmd=), None before any
         self.reply_mode = REPLY_ON
         self.close_after_reply = False
         self.closed = False
         self.backlog: list[list[bytes]] = []
         self.blocked = None  # the blocking state object while blocked
         self.paused = False
-        self.multi: list | None = None  # queued (cmd, argv) while in MULTI
         self.multi_dirty = False  # a queued command was rejected: EXEC answers EXECABORT
+        self.in_exec = False  # running EXEC's queue: blocking commands must not block
         self.dirty_cas = False  # a WATCHed key was modified: EXEC answers null
         self.watched_keys: list = []  # (db, key)
-        self.subscriptions: set[bytes] = set()
-        self.psubscriptions: set[bytes] = set()
-        self.ssubscriptions: set[bytes] = set()
+        # dicts used as ordered sets of channel names (see pubsub.py)
+        self.subscriptions: dict[bytes, None] = {}
+        self.psubscriptions: dict[bytes, None] = {}
+        self.ssubscriptions: dict[bytes, None] = {}
         self.monitor = False
         self.no_evict = False
         self.no_touch = False
@@ -117,6 +128,7 @@ class Client(asyncio.Protocol):
         self.flags_extra = ""
         self.argv_mem = 0
         self.tot_net_in = 0
+        self.obuf_soft_since = 0.0
         self.tot_net_out = 0
         self.tot_cmds = 0
         self.unix = unix
@@ -152,17 +164,26 @@ class Client(asyncio.Protocol):
         self.tot_net_in += len(data)
         self.last_interaction = time.time()
         parser = self.parser
-        parser.feed(data)
         error = None
-        try:
-            requests = parser.parse()
-        except ProtocolError as e:
-            requests = parser.pending
-            error = e
-        if self.backlog or self.blocked is not None or self.paused:
-            self.backlog.extend(requests)
-        else:
-            self._run(requests)
+        requests = None
+        if FAST_PARSE and data[0] == 42 and not parser.buf and parser.argv is None and not parser.auth_required:
+            requests = parser.parse_fast(data)
+        if requests is None:
+            parser.feed(data)
+            if parser.auth_required:
+                error = self._run_unauthenticated()
+                requests = []
+            else:
+                try:
+                    requests = parser.parse()
+                except ProtocolError as e:
+                    requests = parser.pending
+                    error = e
+        if requests:
+            if self.backlog or self.blocked is not None or self.paused:
+                self.backlog.extend(requests)
+            else:
+                self._run(requests)
         if error is not None:
             self.protocol_error(str(error))
         elif parser.buffered() > self.server.config.client_query_buffer_limit:
@@ -171,16 +192,48 @@ class Client(asyncio.Protocol):
             self.close()
             return
         self.flush()
+        if self.server.pending_flush:
+            self.server.flush_pending()
 
     def _run(self, requests: list[list[bytes]]) -> None:
         process = dispatch.process_command
-        for i, argv in enumerate(requests):
-            if self.close_after_reply:
-                return
+        i = 0
+        for argv in requests:
+            i += 1
             process(self, argv)
-            if self.blocked is not None or self.paused:
-                self.backlog.extend(requests[i + 1 :])
+            if self.reply_mode > REPLY_OFF and not self.paused:
+                self.request_done()
+            if self.blocked is not None or self.paused or self.close_after_reply:
+                if not self.close_after_reply:
+                    self.backlog.extend(requests[i:])
                 return
+
+    def _run_unauthenticated(self) -> ProtocolError | None:
+        """Parse and run one request at a time until the client is authenticated.
+
+        Redis applies its unauthenticated size limits while parsing, so an AUTH followed
+        by a large request in the same read must run before that request is parsed.
+        """
+        parser = self.parser
+        while True:
+            parser.auth_required = not self.authenticated and self.server.default_user_needs_auth()
+            try:
+                requests = parser.parse(limit=1 if parser.auth_required else None)
+            except ProtocolError as e:
+                if parser.pending:
+                    self._queue_or_run(parser.pending)
+                return e
+            if not requests:
+                return None
+            self._queue_or_run(requests)
+            if self.close_after_reply:
+                return None
+
+    def _queue_or_run(self, requests) -> None:
+        if self.backlog or self.blocked is not None or self.paused:
+            self.backlog.extend(requests)
+        else:
+            self._run(requests)
 
     def resume(self) -> None:
         """Run the requests that waited while the client was blocked or paused."""
@@ -193,10 +246,16 @@ class Client(asyncio.Protocol):
 
     def reply(self, value) -> None:
         """Queue one reply (any handler return value), honouring CLIENT REPLY."""
-        if self.reply_mode == REPLY_ON:
+        mode = self.reply_mode
+        if mode == REPLY_ON or mode == REPLY_SKIP_NEXT:
             self.out.append(encode(value, self.proto))
-        elif self.reply_mode == REPLY_SKIP:
+
+    def request_done(self) -> None:
+        """After each request (resetClient): advance CLIENT REPLY SKIP's state."""
+        if self.reply_mode == REPLY_SKIP:
             self.reply_mode = REPLY_ON
+        elif self.reply_mode == REPLY_SKIP_NEXT:
+            self.reply_mode = REPLY_SKIP
 
     def push(self, value) -> None:
         """Queue an out-of-band message (pub/sub, invalidation) regardless of CLIENT REPLY."""
@@ -208,17 +267,47 @@ class Client(asyncio.Protocol):
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
             self.tot_net_out += len(data)
-            self.transport.write(data)
+            transport = self.transport
+            transport.write(data)
             if self.close_after_reply:
                 self.close()
+            elif transport.get_write_buffer_size():
+                self._check_output_limits(transport.get_write_buffer_size())
         elif out:
             out.clear()
         elif self.close_after_reply:
             self.close()
 
+    def _check_output_limits(self, pending: int) -> None:
+        """client-output-buffer-limit: close a client whose unsent output is too large.
+
+        The hard limit closes at once; the soft limit when exceeded for soft-seconds
+        continuously (checkClientOutputBufferLimits).
+        """
+        kind = "pubsub" if (self.subscriptions or self.psubscriptions or self.ssubscriptions) else "normal"
+        if self.kind == "replica":
+            kind = "slave"
+        hard, soft, seconds = self.server.config.client_output_buffer_limit[kind]
+        now = time.monotonic()
+        over = hard and pending >= hard
+        if not over and soft and pending >= soft:
+            if not self.obuf_soft_since:
+                self.obuf_soft_since = now
+            elif now - self.obuf_soft_since >= seconds:
+                over = True
+        elif not over:
+            self.obuf_soft_since = 0.0
+        if over:
+            log.warning(
+                "Client id=%d addr=%s closed for overcoming of output buffer limits.", self.id, self.addr
+            )
+            self.closed = True
+            self.transport.abort()
+
     def protocol_error(self, message: str) -> None:
         """Reply -ERR Protocol error: ... and close once it is written."""
-        self.out.append(b"-ERR Protocol error: %s\r\n" % message.encode())
+        # The message may quote the offending byte: written raw, as latin-1 keeps it.
+        self.out.append(b"-ERR Protocol error: %s\r\n" % message.encode("latin-1"))
         self.server.stat_error(b"ERR")
         self.close_after_reply = True
 
@@ -228,45 +317,58 @@ class Client(asyncio.Protocol):
 
     # ------------------------------------------------------------------ state
 
+    # dispatch skips the per-state checks (auth, MULTI, subscribed context) unless
+    # `gate` is set. Setting `authenticated` or `multi` updates it; code that changes the
+    # subscriptions must call update_gate() afterwards.
+
+    def update_gate(self) -> None:
+        self.gate = (
+            not self._authenticated
+            or self._multi is not None
+            or bool(self.subscriptions or self.psubscriptions or self.ssubscriptions)
+        )
+
+    @property
+    def authenticated(self) -> bool:
+        return self._authenticated
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        self._authenticated = value
+        self.update_gate()
+
+    @property
+    def multi(self) -> list | None:
+        """The queued (cmd, argv) pairs while in MULTI, None otherwise."""
+        return self._multi
+
+    @multi.setter
+    def multi(self, value: list | None) -> None:
+        self._multi = value
+        self.update_gate()
+
+    def allows_protected(self, setting: str) -> bool:
+        """allowProtectedAction: enable-debug-command & co. are no / yes / local."""
+        if setting == "yes":
+            return True
+        if setting == "local":
+            return self.unix or self.addr.rsplit(":", 1)[0] in ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+        return False
+
     def select(self, index: int) -> None:
         if index < 0 or index >= len(self.server.dbs):
             raise CommandError("ERR DB index is out of range")
         self.db = self.server.dbs[index]
-
-    def flags_string(self) -> str:
-        """The `flags=` field of CLIENT LIST (Redis's letters, 'N' when none)."""
-        flags = ""
-        if self.kind == "replica":
-            flags += "S"
-        if self.monitor:
-            flags += "O"
-        if self.multi is not None:
-            flags += "x"
-        if self.blocked is not None:
-            flags += "b"
-        if self.tracking is not None:
-            flags += "t"
-        if self.dirty_cas:
-            flags += "d"
-        if self.close_after_reply:
-            flags += "c"
-        if self.unix:
-            flags += "U"
-        if self.subscriptions or self.psubscriptions or self.ssubscriptions:
-            flags += "P"
-        if self.no_evict:
-            flags += "e"
-        if self.no_touch:
-            flags += "T"
-        flags += self.flags_extra
-        return flags or "N"
 
     def __repr__(self) -> str:
         return f"<Client id={self.id} addr={self.addr}>"
 
 
 def _format_addr(addr) -> str:
+    """anetFormatAddr: host:port, with IPv6 hosts in brackets."""
     if not addr:
         return "?:0"
     host, port = addr[0], addr[1]
+    if ":" in host:
+        return f"[{host}]:{port}"
     return f"{host}:{port}"
