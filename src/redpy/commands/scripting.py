@@ -1,0 +1,317 @@
+"""Scripting commands: EVAL, EVALSHA, their _RO forms, SCRIPT, FCALL, FCALL_RO, FUNCTION.
+
+The Lua engine (VM, sandbox, conversions) lives in redpy/scripting.py; these handlers
+parse arguments and pick the script or function.
+
+Not implemented (answer like unknown subcommands): SCRIPT DEBUG (the Lua debugger),
+FUNCTION DUMP / RESTORE (the RDB payload). SCRIPT KILL / FUNCTION KILL always answer
+NOTBUSY: a script runs to completion inside its handler, so no other client is served
+while it runs (no BUSY replies).
+"""
+
+from __future__ import annotations
+
+from ..errors import NOT_INTEGER, CommandError
+from ..glob import match as glob_match
+from ..numbers import string2ll
+from ..registry import command_group
+from ..replies import OK, SetReply, Simple
+from ..scripting import engine
+
+command = command_group("scripting")
+
+NOTBUSY = "NOTBUSY No scripts in execution right now."
+
+
+def _numkeys(argv: list[bytes]) -> int:
+    n = string2ll(argv[2])
+    if n is None:
+        raise CommandError(NOT_INTEGER)
+    if n > len(argv) - 3:
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    if n < 0:
+        raise CommandError("ERR Number of keys can't be negative")
+    return n
+
+
+def _eval_generic(c, argv, evalsha: bool, ro: bool):
+    """evalGenericCommand."""
+    numkeys = _numkeys(argv)
+    eng = engine(c.server)
+    if evalsha:
+        sha = argv[1].lower()
+        script = eng.scripts.get(sha) if len(sha) == 40 else None
+        if script is None:
+            raise CommandError("NOSCRIPT No matching script. Please use EVAL.")
+    else:
+        script = eng.create_script(argv[1])
+    readonly = ro or "no-writes" in script.flags
+    if ro and not script.compat and "no-writes" not in script.flags:
+        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    keys = argv[3 : 3 + numkeys]
+    args = argv[3 + numkeys :]
+    return eng.execute(c, script.func, script.sha, readonly, keys, args, fcall=False)
+
+
+@command("eval")
+def cmd_eval(c, argv):
+    """EVAL script numkeys [key [key ...]] [arg [arg ...]]"""
+    return _eval_generic(c, argv, evalsha=False, ro=False)
+
+
+@command("evalsha")
+def cmd_evalsha(c, argv):
+    """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]"""
+    return _eval_generic(c, argv, evalsha=True, ro=False)
+
+
+@command("eval_ro")
+def cmd_eval_ro(c, argv):
+    """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]"""
+    return _eval_generic(c, argv, evalsha=False, ro=True)
+
+
+@command("evalsha_ro")
+def cmd_evalsha_ro(c, argv):
+    """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]"""
+    return _eval_generic(c, argv, evalsha=True, ro=True)
+
+
+# ---------------------------------------------------------------------- SCRIPT
+
+
+@command("script|load")
+def cmd_script_load(c, argv):
+    """SCRIPT LOAD script"""
+    return engine(c.server).create_script(argv[2]).sha
+
+
+@command("script|exists")
+def cmd_script_exists(c, argv):
+    """SCRIPT EXISTS sha1 [sha1 ...]"""
+    scripts = engine(c.server).scripts
+    return [1 if a.lower() in scripts else 0 for a in argv[2:]]
+
+
+def _flush_mode(argv, what: str) -> None:
+    if len(argv) == 3:
+        if argv[2].lower() not in (b"sync", b"async"):
+            raise CommandError(f"ERR {what}")
+    elif len(argv) > 3:
+        raise CommandError(f"ERR {what}")
+
+
+@command("script|flush")
+def cmd_script_flush(c, argv):
+    """SCRIPT FLUSH [ASYNC | SYNC]"""
+    _flush_mode(argv, "SCRIPT FLUSH only support SYNC|ASYNC option")
+    engine(c.server).flush_scripts()
+    return OK
+
+
+@command("script|kill")
+def cmd_script_kill(c, argv):
+    """SCRIPT KILL
+
+    Scripts run inside their handler, so none is ever running when this arrives.
+    """
+    raise CommandError(NOTBUSY)
+
+
+_SCRIPT_HELP = [
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("script|help")
+def cmd_script_help(c, argv):
+    """SCRIPT HELP"""
+    return [Simple(s.encode()) for s in _SCRIPT_HELP]
+
+
+# ---------------------------------------------------------------------- functions
+
+
+def _fcall_generic(c, argv, ro: bool):
+    """fcallCommandGeneric."""
+    eng = engine(c.server)
+    f = eng.functions.get(argv[1])
+    if f is None:
+        raise CommandError("ERR Function not found")
+    numkeys = _numkeys(argv)
+    if ro and "no-writes" not in f.flags:
+        raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    readonly = ro or "no-writes" in f.flags
+    keys = argv[3 : 3 + numkeys]
+    args = argv[3 + numkeys :]
+    return eng.execute(c, f.func, f.name, readonly, keys, args, fcall=True)
+
+
+@command("fcall")
+def cmd_fcall(c, argv):
+    """FCALL function numkeys [key [key ...]] [arg [arg ...]]"""
+    return _fcall_generic(c, argv, ro=False)
+
+
+@command("fcall_ro")
+def cmd_fcall_ro(c, argv):
+    """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]"""
+    return _fcall_generic(c, argv, ro=True)
+
+
+@command("function|load")
+def cmd_function_load(c, argv):
+    """FUNCTION LOAD [REPLACE] function-code"""
+    replace = False
+    i = 2
+    while i < len(argv) - 1:
+        if argv[i].lower() == b"replace":
+            replace = True
+        else:
+            raise CommandError(b"ERR Unknown option given: %b" % argv[i])
+        i += 1
+    if i != len(argv) - 1:
+        raise CommandError("ERR Function code is missing")
+    name = engine(c.server).load_library(argv[i], replace)
+    c.server.dirty += 1
+    return name
+
+
+@command("function|delete")
+def cmd_function_delete(c, argv):
+    """FUNCTION DELETE library-name"""
+    engine(c.server).delete_library(argv[2])
+    c.server.dirty += 1
+    return OK
+
+
+@command("function|flush")
+def cmd_function_flush(c, argv):
+    """FUNCTION FLUSH [ASYNC | SYNC]"""
+    _flush_mode(argv, "FUNCTION FLUSH only supports SYNC|ASYNC option")
+    engine(c.server).flush_functions()
+    c.server.dirty += 1
+    return OK
+
+
+@command("function|list")
+def cmd_function_list(c, argv):
+    """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]"""
+    withcode = False
+    pattern = None
+    i = 2
+    while i < len(argv):
+        opt = argv[i].lower()
+        if opt == b"withcode":
+            if withcode:
+                raise CommandError("ERR Unknown argument withcode")
+            withcode = True
+        elif opt == b"libraryname":
+            if pattern is not None:
+                raise CommandError("ERR library name argument was already given")
+            if i + 1 >= len(argv):
+                raise CommandError("ERR library name argument was not given")
+            i += 1
+            pattern = argv[i]
+        else:
+            raise CommandError(b"ERR Unknown argument %b" % argv[i])
+        i += 1
+    out = []
+    for lib in engine(c.server).libraries.values():
+        if pattern is not None and not glob_match(pattern, lib.name):
+            continue
+        funcs = [
+            {
+                b"name": f.name,
+                b"description": f.desc,
+                b"flags": SetReply(Simple(x.encode()) for x in f.flags),
+            }
+            for f in lib.functions.values()
+        ]
+        entry = {b"library_name": lib.name, b"engine": b"LUA", b"functions": funcs}
+        if withcode:
+            entry[b"library_code"] = lib.code
+        out.append(entry)
+    return out
+
+
+@command("function|stats")
+def cmd_function_stats(c, argv):
+    """FUNCTION STATS"""
+    eng = engine(c.server)
+    return {
+        b"running_script": None,
+        b"engines": {b"LUA": {b"libraries_count": len(eng.libraries), b"functions_count": len(eng.functions)}},
+    }
+
+
+@command("function|kill")
+def cmd_function_kill(c, argv):
+    """FUNCTION KILL"""
+    raise CommandError(NOTBUSY)
+
+
+_FUNCTION_HELP = [
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("function|help")
+def cmd_function_help(c, argv):
+    """FUNCTION HELP"""
+    return [Simple(s.encode()) for s in _FUNCTION_HELP]

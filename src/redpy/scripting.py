@@ -1,0 +1,1124 @@
+"""The Lua engine behind EVAL and FUNCTION: a Lua 5.1 VM (lupa.lua51), Redis's sandbox,
+the `redis` library, and the Lua <-> RESP conversions.
+
+One `Engine` per server, created on first use (`engine(server)`), holds the VM, the script
+cache (sha -> Script) and the function libraries. Everything runs synchronously inside the
+calling handler, so a script is atomic like any other command.
+
+Sandbox: the VM's global table is replaced (setfenv(0)) by an empty read-only proxy whose
+__index reads the real globals and raises "Script attempted to access nonexistent global
+variable" for unknown names; any assignment raises "Attempt to modify a readonly table".
+The library tables (redis, string, math, ...) are proxied the same way; `pairs`/`next`
+see through the proxies so scripts can still iterate them.
+
+redis.call runs a command as the calling client would: same Client object, with the
+script's db (SELECT inside a script changes only the script's db) and the script's RESP
+version (redis.setresp); c.in_exec makes blocking commands answer at once. The reply value
+is encoded with resp.encode for the script's protocol and parsed back into Lua values, the
+way Redis converts a reply buffer (so every reply shape converts exactly once, in one place).
+
+Errors follow Redis 7.0: a Lua error becomes a table {err=..., source=..., line=...} (the
+error handler adds the user frame), and the reply is "-<err> script: <name>, on
+<source>:<line>." for EVAL (name = the sha) and FCALL (name = the function).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+
+import lupa.lua51 as lupa
+
+from .errors import CommandError
+from .replies import Raw
+from .resp import encode, format_double
+
+log = logging.getLogger("redpy")
+
+LUA_TABLE = "table"
+
+SCRIPT_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
+
+_PRELUDE = r"""
+local real, realof, nullv = ...
+local setmetatable, type, tostring, error, next, ipairs, select, unpack =
+      setmetatable, type, tostring, error, next, ipairs, select, unpack
+local dbg = debug
+local xpcall, loadstring, setfenv = xpcall, loadstring, setfenv
+
+-- Redis's error handler looks at level 2, or 3 when level 2 is a C function; the
+-- engine's own Lua helpers (chunk "=redpy") are skipped the same way.
+local function userframe(level)
+  while true do
+    local i = dbg.getinfo(level, "Sl")
+    if not i then return nil end
+    if i.what ~= "C" and i.source ~= "=redpy" then return i end
+    level = level + 1
+  end
+end
+
+-- where(): "user_script:N: ", the position luaL_error shows
+local function where()
+  local i = userframe(3)
+  if not i then return "" end
+  return i.short_src .. ":" .. i.currentline .. ": "
+end
+
+local function readonly()
+  error(where() .. "Attempt to modify a readonly table", 0)
+end
+
+local function proxy(t)
+  local p = {}
+  setmetatable(p, {__index = t, __newindex = readonly, __metatable = false})
+  realof[p] = t
+  return p
+end
+
+local function gnext(t, k)
+  return next(realof[t] or t, k)
+end
+local function gpairs(t)
+  return gnext, t, nil
+end
+
+local function newenv(r)
+  local g = setmetatable({}, {
+    __index = function(t, k)
+      local v = r[k]
+      if v == nil then
+        error(where() .. "Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
+      end
+      return v
+    end,
+    __newindex = readonly,
+    __metatable = false,
+  })
+  r._G = g
+  return g
+end
+
+-- the globals a Redis 7.0 script sees (checked one by one on the oracle)
+for _, name in ipairs({"loadstring", "math", "table", "string", "unpack", "gcinfo", "coroutine",
+    "load", "collectgarbage", "rawget", "rawset", "pcall", "xpcall", "error", "select",
+    "tostring", "tonumber", "ipairs", "type", "assert", "getmetatable",
+    "setmetatable", "rawequal", "_VERSION"}) do
+  real[name] = _G[name]
+end
+real.next = gnext
+real.pairs = gpairs
+for _, name in ipairs({"math", "table", "string", "coroutine"}) do
+  real[name] = proxy(real[name])
+end
+
+local unwrap
+local function error_handler(err)
+  if type(err) == "userdata" and err ~= nullv then err = unwrap(err) end
+  local info = userframe(2)
+  if type(err) ~= "table" then
+    err = {err = "ERR " .. tostring(err)}
+  end
+  if info then
+    err.source = info.source
+    err.line = info.currentline
+  end
+  return err
+end
+
+local function run(f, ...)
+  local args = {...}
+  local n = select("#", ...)
+  return xpcall(function() return f(unpack(args, 1, n)) end, error_handler)
+end
+
+local function compile(body, chunkname, env)
+  local f, err = loadstring(body, chunkname)
+  if f and env then setfenv(f, env) end
+  return f, err
+end
+
+-- Python callbacks return (mark, err) to raise a Lua error: a table as it is, a string
+-- with the user's position before it.
+local mark = {}
+local function wrap(pyf)
+  return function(...)
+    local a, b = pyf(...)
+    if a == mark then
+      if type(b) == "string" then error(where() .. b, 0) end
+      error(b, 0)
+    end
+    return a, b
+  end
+end
+
+-- pcall as Redis 7.0 wraps it: an error table raised by redis.call comes back as its
+-- err string
+local pcall, maxn = pcall, table.maxn
+real.pcall = function(f, ...)
+  local r = {pcall(f, ...)}
+  if not r[1] then
+    local e = r[2]
+    if type(e) == "userdata" and e ~= nullv then e = unwrap(e) end
+    if type(e) == "table" and type(e.err) == "string" then e = e.err end
+    return false, e
+  end
+  return unpack(r, 1, maxn(r))
+end
+
+local G = newenv(real)
+-- code loaded by a script runs in the sandbox too
+local load = load
+real.loadstring = function(s, name)
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, G) end
+  return f, e
+end
+real.load = function(fn, name)
+  local f, e = load(fn, name)
+  if f then setfenv(f, G) end
+  return f, e
+end
+local function set_unwrap(f) unwrap = f end
+return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap
+"""
+
+_LIB_LUA = r"""
+local redis, pycall, real = ...
+local error = error
+redis.error_reply = function(msg)
+  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  if msg:sub(1, 1) ~= "-" then msg = "-" .. msg end
+  local sp = msg:find(" ", 1, true)
+  local code, text
+  if sp then code, text = msg:sub(2, sp - 1), msg:sub(sp + 1) else code, text = "ERR", msg:sub(2) end
+  text = text:gsub("^[\r\n]+", ""):gsub("[\r\n]+$", "")
+  return {err = code .. " " .. text}
+end
+redis.status_reply = function(msg)
+  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  return {ok = msg}
+end
+"""
+
+
+class Script:
+    __slots__ = ("sha", "body", "func", "flags", "compat")
+
+    def __init__(self, sha, body, func, flags, compat):
+        self.sha = sha
+        self.body = body
+        self.func = func
+        self.flags = flags
+        self.compat = compat
+
+
+class Function:
+    __slots__ = ("name", "func", "desc", "flags", "lib")
+
+    def __init__(self, name, func, desc, flags, lib):
+        self.name = name
+        self.func = func
+        self.desc = desc
+        self.flags = flags
+        self.lib = lib
+
+
+class Library:
+    __slots__ = ("name", "code", "functions")
+
+    def __init__(self, name, code):
+        self.name = name
+        self.code = code
+        self.functions: dict[bytes, Function] = {}
+
+
+class RunCtx:
+    """The state of the running script (Redis's scriptRunCtx)."""
+
+    __slots__ = ("c", "resp", "readonly", "name")
+
+    def __init__(self, c, readonly, name):
+        self.c = c
+        self.resp = 2
+        self.readonly = readonly
+        self.name = name
+
+
+def sha1hex(data: bytes) -> bytes:
+    return hashlib.sha1(data).hexdigest().encode()
+
+
+def engine(server) -> "Engine":
+    eng = getattr(server, "lua_engine", None)
+    if eng is None:
+        eng = server.lua_engine = Engine(server)
+    return eng
+
+
+def _deny_attr(obj, name, setting):
+    raise AttributeError("not allowed from Lua")
+
+
+class Engine:
+    def __init__(self, server):
+        self.server = server
+        self.scripts: dict[bytes, Script] = {}
+        self.libraries: dict[bytes, Library] = {}
+        self.functions: dict[bytes, Function] = {}
+        self.ctx: RunCtx | None = None
+        self._new_vm()
+
+    # ------------------------------------------------------------------ the VM
+
+    def _new_vm(self) -> None:
+        lua = self.lua = lupa.LuaRuntime(
+            encoding=None, register_eval=False, register_builtins=False,
+            unpack_returned_tuples=True, attribute_filter=_deny_attr,
+        )
+        lua.execute("python = nil")
+        self.real = lua.table()
+        realof = lua.eval("setmetatable({}, {__mode = 'k'})")
+        self.null = lua.eval("newproxy(false)")
+        self.rawequal = lua.eval("rawequal")
+        prelude = lua.eval("loadstring")(_PRELUDE.encode(), b"=redpy")(self.real, realof, self.null)
+        self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where, set_unwrap = prelude
+        set_unwrap(_unwrap)
+        real = self.real
+        real[b"redis"] = self.proxy(self._redis_lib(full=True))
+        real[b"cjson"] = self.proxy(self._table({
+            b"encode": self._cjson_encode, b"decode": self._cjson_decode,
+            b"null": self.null}))
+        real[b"bit"] = self.proxy(self._table({
+            name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
+        # Functions have their own globals, like EVAL's; while FUNCTION LOAD runs the
+        # library code, their `redis` is the table holding register_function (and no
+        # call/pcall), swapped back once loading is done (closures see the swap too).
+        load_real = lua.table()
+        for k, v in real.items():
+            load_real[k] = v
+        # missing fields of this table raise like missing globals (as in Redis)
+        self.load_redis = newenv(self._redis_lib(full=False))
+        self.run_redis = real[b"redis"]
+        self.load_real = load_real
+        self.load_G = newenv(load_real)
+
+    def _table(self, d: dict):
+        t = self.lua.table()
+        for k, v in d.items():
+            t[k] = v
+        return t
+
+    def _redis_lib(self, full: bool):
+        lua = self.lua
+        t = lua.table()
+        t[b"LOG_DEBUG"], t[b"LOG_VERBOSE"], t[b"LOG_NOTICE"], t[b"LOG_WARNING"] = 0, 1, 2, 3
+        t[b"REDIS_VERSION"] = b"7.0.15"
+        t[b"REDIS_VERSION_NUM"] = 0x07000F
+        t[b"log"] = self._log
+        t[b"setresp"] = self._setresp
+        if not full:
+            t[b"register_function"] = self._register_function
+            return t
+        t[b"REPL_ALL"], t[b"REPL_AOF"], t[b"REPL_NONE"], t[b"REPL_REPLICA"], t[b"REPL_SLAVE"] = 3, 1, 0, 2, 2
+        t[b"sha1hex"] = self._sha1hex
+        t[b"set_repl"] = self._set_repl
+        t[b"replicate_commands"] = lua.eval("function() return true end")
+        t[b"breakpoint"] = lua.eval("function() return false end")
+        t[b"debug"] = lua.eval("function() return nil end")
+        t[b"acl_check_cmd"] = self._acl_check_cmd
+        lua.eval("loadstring")(_LIB_LUA.encode(), b"=redpy")(t, None, self.real)
+        t[b"call"] = self._call
+        t[b"pcall"] = self._pcall
+        return t
+
+    # errors raised from Python helpers: return a marker that a Lua wrapper raises
+    def _lua_error(self, msg: str):
+        return self.lua.table_from({b"err": msg.encode()})
+
+    # ------------------------------------------------------------------ redis.*
+
+    def _sha1hex(self, *args):
+        if len(args) != 1:
+            return self._throw("ERR wrong number of arguments")
+        s = args[0]
+        if isinstance(s, (int, float)):
+            s = _num_to_bytes(s)
+        elif not isinstance(s, bytes):
+            s = b""
+        return sha1hex(s)
+
+    def _throw(self, msg: str):
+        """Raise {err=msg} in Lua (luaError of an error table)."""
+        raise _LuaRaise(self._lua_error(msg))
+
+    def _throw_pos(self, msg: bytes):
+        """Raise "user_script:N: msg" in Lua (luaL_error)."""
+        raise _LuaRaise(self.where() + msg)
+
+    def _log(self, *args):
+        if len(args) < 2:
+            return self._throw("ERR redis.log() requires two arguments or more.")
+        level = args[0]
+        if not isinstance(level, (int, float)) or isinstance(level, bool):
+            return self._throw("ERR First argument must be a number (log level).")
+        level = int(level)
+        if not 0 <= level <= 3:
+            return self._throw("ERR Invalid debug level.")
+        parts = []
+        for a in args[1:]:
+            if isinstance(a, bytes):
+                parts.append(a)
+            elif isinstance(a, (int, float)) and not isinstance(a, bool):
+                parts.append(_num_to_bytes(a))
+        text = b" ".join(parts).decode("utf-8", "replace")
+        log.log((logging.DEBUG, logging.DEBUG, logging.INFO, logging.WARNING)[level], "%s", text)
+        return None
+
+    def _setresp(self, *args):
+        if len(args) != 1:
+            return self._throw("ERR redis.setresp() requires one argument.")
+        v = args[0]
+        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+        if v not in (2, 3):
+            return self._throw("ERR RESP version must be 2 or 3.")
+        if self.ctx is not None:
+            self.ctx.resp = v
+        return None
+
+    def _set_repl(self, *args):
+        if self.ctx is None:
+            return self._throw("ERR redis.set_repl can only be called inside a script invocation")
+        if len(args) != 1:
+            return self._throw("ERR redis.set_repl() requires one argument.")
+        v = args[0]
+        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else -1
+        if v & ~3 or v < 0:
+            return self._throw("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+        return None
+
+    def _acl_check_cmd(self, *args):
+        from .registry import lookup
+
+        if not args:
+            return self._throw("ERR Please specify at least one argument for this redis lib call")
+        argv = self._argv(args)
+        if argv is None:
+            return self._throw("ERR Lua redis lib command arguments must be strings or integers")
+        cmd = lookup(argv)
+        if cmd is None or cmd.handler is None:
+            return self._throw("ERR Invalid command passed to redis.acl_check_cmd()")
+        from .acl import ACL_OK
+
+        c = self.ctx.c
+        user = c.server.acl.users.get(c.user.encode("utf-8", "surrogateescape"))
+        if user is None or user.unrestricted():
+            return True
+        return user.check(cmd.fullname, cmd.parent is not None, argv)[0] == ACL_OK
+
+    def _argv(self, args):
+        argv = []
+        for a in args:
+            if isinstance(a, bytes):
+                argv.append(a)
+            elif isinstance(a, (int, float)) and not isinstance(a, bool):
+                argv.append(_num_to_bytes(a))
+            else:
+                return None
+        return argv
+
+    def _call(self, *args):
+        ok, r = self._pycall(*args)
+        if not ok:
+            raise _LuaRaise(r)
+        return r
+
+    def _pcall(self, *args):
+        return self._pycall(*args)[1]
+
+    def _pycall(self, *args):
+        """redis.call / redis.pcall: (True, reply) or (False, {err=...})."""
+        try:
+            err = self._call_checks(args)
+            if isinstance(err, str):
+                return False, self._lua_error(err)
+            cmd, argv = err
+            ctx = self.ctx
+            c = ctx.c
+            from . import dispatch
+
+            saved_proto, saved_last = c.proto, c.last_cmd
+            c.proto = ctx.resp
+            try:
+                reply = dispatch.call(c, cmd, argv)
+            finally:
+                c.proto = saved_proto
+                c.last_cmd = saved_last
+            if isinstance(reply, CommandError):
+                return False, self.lua.table_from({b"err": reply.message})
+            value, _ = self._parse(encode(reply, ctx.resp), 0)
+            return True, value
+        except Exception:  # a bug must not escape into the VM as a Python object
+            log.exception("internal error in redis.call")
+            return False, self._lua_error("ERR internal error")
+
+    def _call_checks(self, args):
+        from .registry import COMMANDS
+
+        if not args:
+            return "ERR Please specify at least one argument for this redis lib call"
+        argv = self._argv(args)
+        if argv is None:
+            return "ERR Lua redis lib command arguments must be strings or integers"
+        cmd = COMMANDS.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands is not None:
+            cmd = cmd.subcommands.get(argv[1].lower()) if len(argv) > 1 else None
+        if cmd is None or cmd.handler is None:
+            return "ERR Unknown Redis command called from script"
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            return "ERR Wrong number of args calling Redis command from script"
+        if cmd.noscript:
+            return "ERR This Redis command is not allowed from script"
+        if self.ctx.readonly and (cmd.write or cmd.may_replicate):
+            return "ERR Write commands are not allowed from read-only scripts."
+        c = self.ctx.c
+        if c.server.check_hooks:  # ACL rules apply inside scripts too
+            err = c.server.acl.check_command(c, cmd, argv, b"lua")
+            if err is not None:
+                return err.message.decode("utf-8", "surrogateescape")
+        return cmd, argv
+
+    # ------------------------------------------------------------------ RESP -> Lua
+
+    def _parse(self, buf: bytes, pos: int):
+        """One RESP reply at buf[pos:] as a Lua value (Redis's redisProtocolToLuaType)."""
+        t = buf[pos : pos + 1]
+        end = buf.index(b"\r\n", pos)
+        line = buf[pos + 1 : end]
+        pos = end + 2
+        lua = self.lua
+        if t == b"$" or t == b"=":
+            n = int(line)
+            if n < 0:
+                return False, pos
+            data = buf[pos : pos + n]
+            pos += n + 2
+            if t == b"=":
+                fmt, _, s = data.partition(b":")
+                return lua.table_from({b"verbatim_string": lua.table_from({b"format": fmt, b"string": s})}), pos
+            return data, pos
+        if t == b":":
+            return int(line), pos
+        if t == b"+":
+            return lua.table_from({b"ok": line}), pos
+        if t == b"-":
+            return lua.table_from({b"err": line}), pos
+        if t in (b"*", b">", b"~", b"%"):
+            n = int(line)
+            if n < 0:
+                return False, pos
+            tab = lua.table()
+            if t == b"%":
+                for _ in range(n):
+                    k, pos = self._parse(buf, pos)
+                    v, pos = self._parse(buf, pos)
+                    tab[k] = v
+                return lua.table_from({b"map": tab}), pos
+            if t == b"~":
+                for _ in range(n):
+                    k, pos = self._parse(buf, pos)
+                    tab[k] = True
+                return lua.table_from({b"set": tab}), pos
+            for i in range(1, n + 1):
+                v, pos = self._parse(buf, pos)
+                if v is not None:
+                    tab[i] = v
+            return tab, pos
+        if t == b"_":
+            return None, pos
+        if t == b"#":
+            return line == b"t", pos
+        if t == b",":
+            return lua.table_from({b"double": float(line)}), pos
+        if t == b"(":
+            return lua.table_from({b"big_number": line}), pos
+        raise ValueError("unexpected reply type %r" % t)
+
+    # ------------------------------------------------------------------ Lua -> RESP
+
+    def to_resp(self, v, proto: int, resp: int, out: list) -> None:
+        """luaReplyToRedisReply: append the RESP of a Lua value for the caller's protocol."""
+        if isinstance(v, bytes):
+            out.append(b"$%d\r\n%b\r\n" % (len(v), v))
+        elif isinstance(v, bool):
+            if resp == 2:
+                out.append(b":1\r\n" if v else (b"_\r\n" if proto == 3 else b"$-1\r\n"))
+            elif proto == 3:
+                out.append(b"#t\r\n" if v else b"#f\r\n")
+            else:
+                out.append(b":1\r\n" if v else b":0\r\n")
+        elif isinstance(v, (int, float)):
+            out.append(b":%d\r\n" % _truncate(v))
+        elif lupa.lua_type(v) == LUA_TABLE:
+            self._table_to_resp(v, proto, resp, out)
+        else:
+            out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
+
+    def _table_to_resp(self, t, proto, resp, out) -> None:
+        err = t[b"err"]
+        if isinstance(err, bytes):
+            out.append(b"-%b\r\n" % _one_line(err))
+            return
+        ok = t[b"ok"]
+        if isinstance(ok, bytes):
+            out.append(b"+%b\r\n" % _one_line(ok))
+            return
+        d = t[b"double"]
+        if isinstance(d, (int, float)) and not isinstance(d, bool):
+            text = format_double(float(d))
+            out.append(b",%b\r\n" % text if proto == 3 else b"$%d\r\n%b\r\n" % (len(text), text))
+            return
+        big = t[b"big_number"]
+        if isinstance(big, bytes):
+            big = _one_line(big)
+            out.append(b"(%b\r\n" % big if proto == 3 else b"$%d\r\n%b\r\n" % (len(big), big))
+            return
+        m = t[b"map"]
+        if lupa.lua_type(m) == LUA_TABLE:
+            items = list(m.items())
+            out.append(b"%%%d\r\n" % len(items) if proto == 3 else b"*%d\r\n" % (2 * len(items)))
+            for k, val in items:
+                self.to_resp(k, proto, resp, out)
+                self.to_resp(val, proto, resp, out)
+            return
+        s = t[b"set"]
+        if lupa.lua_type(s) == LUA_TABLE:
+            keys = list(s.keys())
+            out.append(b"~%d\r\n" % len(keys) if proto == 3 else b"*%d\r\n" % len(keys))
+            for k in keys:
+                self.to_resp(k, proto, resp, out)
+            return
+        vs = t[b"verbatim_string"]
+        if lupa.lua_type(vs) == LUA_TABLE:
+            fmt, s = vs[b"format"], vs[b"string"]
+            if isinstance(fmt, bytes) and isinstance(s, bytes):
+                if proto == 3:
+                    out.append(b"=%d\r\n%b:%b\r\n" % (len(s) + 4, fmt[:3], s))
+                else:
+                    out.append(b"$%d\r\n%b\r\n" % (len(s), s))
+                return
+        items = []
+        i = 1
+        while True:
+            v = t[i]
+            if v is None:
+                break
+            items.append(v)
+            i += 1
+        out.append(b"*%d\r\n" % len(items))
+        for v in items:
+            self.to_resp(v, proto, resp, out)
+
+    # ------------------------------------------------------------------ running
+
+    def execute(self, c, func, name: bytes, readonly: bool, keys, args, fcall: bool):
+        """Run a compiled script or function for client c; return its reply (Raw)."""
+        lua = self.lua
+        keys_t = lua.table_from(keys)
+        args_t = lua.table_from(args)
+        real = self.real
+        if not fcall:
+            real[b"KEYS"] = keys_t
+            real[b"ARGV"] = args_t
+        ctx = self.ctx = RunCtx(c, readonly, name)
+        saved_db, saved_exec, saved_last = c.db, c.in_exec, c.last_cmd
+        c.in_exec = True  # blocking commands answer at once (blocking.deny_blocking)
+        try:
+            if fcall:
+                result = self.run(func, keys_t, args_t)
+            else:
+                result = self.run(func)
+        finally:
+            c.db, c.in_exec, c.last_cmd = saved_db, saved_exec, saved_last
+            self.ctx = None
+            if not fcall:
+                real[b"KEYS"] = None
+                real[b"ARGV"] = None
+        ok = result[0] if isinstance(result, tuple) else result
+        value = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+        if not ok:
+            raise self._run_error(value, name)
+        if lupa.lua_type(value) == LUA_TABLE and isinstance(value[b"err"], bytes):
+            raise CommandError(_one_line(value[b"err"]))
+        out: list[bytes] = []
+        self.to_resp(value, c.proto, ctx.resp, out)
+        return Raw(b"".join(out))
+
+    def _run_error(self, err, name: bytes) -> CommandError:
+        if lupa.lua_type(err) != LUA_TABLE:
+            msg = err if isinstance(err, bytes) else b"execution failure"
+            return CommandError(b"ERR Error running script %b, %b" % (name, msg[:100]))
+        msg = err[b"err"]
+        if isinstance(msg, (int, float)) and not isinstance(msg, bool):
+            msg = _num_to_bytes(msg)
+        if not isinstance(msg, bytes):
+            msg = b""
+        source, line = err[b"source"], err[b"line"]
+        if isinstance(source, bytes) and line is not None:
+            msg += b" script: %b, on %b:%d." % (name, source, int(line))
+        return CommandError(msg)
+
+    # ------------------------------------------------------------------ EVAL scripts
+
+    def create_script(self, body: bytes, sha: bytes | None = None) -> Script:
+        """luaCreateFunction: parse the shebang, compile, cache. CommandError on failure."""
+        if sha is None:
+            sha = sha1hex(body)
+        script = self.scripts.get(sha)
+        if script is not None:
+            return script
+        flags, compat, shebang_len = parse_eval_shebang(body)
+        code = body
+        if shebang_len:
+            code = b"--" + body  # keep line numbers: the shebang becomes a comment
+        func, err = self.compile(code, b"@user_script", self.G)
+        if func is None:
+            raise CommandError(b"ERR Error compiling script (new function): " + _lua_msg(err))
+        script = self.scripts[sha] = Script(sha, body, func, flags, compat)
+        return script
+
+    def flush_scripts(self) -> None:
+        """SCRIPT FLUSH: Redis recreates the Lua VM; the functions keep their own state."""
+        self.scripts.clear()
+
+    # ------------------------------------------------------------------ functions
+
+    def _register_function(self, *args):
+        lib = self._loading
+        if lib is None:
+            return self._throw("ERR redis.register_function can only be called on FUNCTION LOAD command")
+        if len(args) == 1 and lupa.lua_type(args[0]) == LUA_TABLE:
+            t = args[0]
+            name = desc = func = None
+            flags = []
+            for k, v in t.items():
+                if k == b"function_name":
+                    name = v
+                elif k == b"callback":
+                    func = v
+                elif k == b"description":
+                    desc = v
+                elif k == b"flags":
+                    if lupa.lua_type(v) != LUA_TABLE:
+                        return self._throw("ERR flags argument to redis.register_function must be a table representing function flags")
+                    for _, f in v.items():
+                        if not isinstance(f, bytes) or f.decode("latin-1") not in SCRIPT_FLAGS:
+                            return self._throw("ERR unknown flag given")
+                        flags.append(f.decode())
+                else:
+                    return self._throw("ERR unknown argument given to redis.register_function")
+            if not isinstance(name, bytes):
+                return self._throw("ERR redis.register_function must get a function name argument")
+            if lupa.lua_type(func) != "function":
+                return self._throw("ERR redis.register_function must get a callback argument")
+            if desc is not None and not isinstance(desc, bytes):
+                return self._throw("ERR description argument given to redis.register_function must be a string")
+        elif len(args) == 2:
+            name, func = args
+            desc, flags = None, []
+            if not isinstance(name, bytes):
+                return self._throw("ERR first argument to redis.register_function must be a string")
+            if lupa.lua_type(func) != "function":
+                return self._throw("ERR second argument to redis.register_function must be a function")
+        else:
+            return self._throw("ERR wrong number of arguments to redis.register_function")
+        if not _valid_name(name):
+            return self._throw("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+        if name in lib.functions:
+            return self._throw("ERR Function already exists in the library")
+        lib.functions[name] = Function(name, func, desc, flags, lib)
+        return None
+
+    _loading: Library | None = None
+
+    def load_library(self, code: bytes, replace: bool) -> bytes:
+        name = parse_function_shebang(code)
+        old = self.libraries.get(name)
+        if old is not None and not replace:
+            raise CommandError(b"ERR Library '%b' already exists" % name)
+        lib = Library(name, code)
+        func, err = self.compile(b"--" + code, b"@user_function", self.load_G)
+        if func is None:
+            raise CommandError(b"ERR Error compiling function: " + _lua_msg(err))
+        self._loading = lib
+        self.load_real[b"redis"] = self.load_redis
+        try:
+            result = self.run(func)
+        finally:
+            self._loading = None
+            self.load_real[b"redis"] = self.run_redis
+        ok = result[0] if isinstance(result, tuple) else result
+        if not ok:
+            err = result[1] if isinstance(result, tuple) else None
+            msg = err[b"err"] if lupa.lua_type(err) == LUA_TABLE else err
+            if not isinstance(msg, bytes):
+                msg = b"execution failure"
+            raise CommandError(b"ERR Error registering functions: " + msg)
+        if not lib.functions:
+            raise CommandError("ERR No functions registered")
+        for fname in lib.functions:
+            other = self.functions.get(fname)
+            if other is not None and other.lib is not old:
+                raise CommandError(b"ERR Function %b already exists" % fname)
+        if old is not None:
+            self._remove_library(old)
+        self._add_library(lib)
+        return name
+
+    def _add_library(self, lib: Library) -> None:
+        self.libraries[lib.name] = lib
+        for fname, f in lib.functions.items():
+            self.functions[fname] = f
+
+    def _remove_library(self, lib: Library) -> None:
+        del self.libraries[lib.name]
+        for fname in lib.functions:
+            self.functions.pop(fname, None)
+
+    def delete_library(self, name: bytes) -> None:
+        lib = self.libraries.get(name)
+        if lib is None:
+            raise CommandError("ERR Library not found")
+        self._remove_library(lib)
+
+    def flush_functions(self) -> None:
+        self.libraries.clear()
+        self.functions.clear()
+
+
+    # ------------------------------------------------------------------ bit
+
+    def _bitarg(self, fname, args, i):
+        v = args[i] if i < len(args) else None
+        if isinstance(v, bytes):
+            try:
+                v = float(v)
+            except ValueError:
+                v = None
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            got = "no value" if i >= len(args) else _lua_typename(v)
+            raise _BitError(b"bad argument #%d to '%b' (number expected, got %b)" % (i + 1, fname, got.encode()))
+        # LuaBitOp normalises through a double: round half to even, then modulo 2^32
+        v = round(v) & 0xFFFFFFFF
+        return v
+
+    def _bitop(self, fname, args, op):
+        try:
+            return _s32(op(args))
+        except _BitError as e:
+            return self._throw_pos(e.args[0])
+
+    def _bit_tobit(self, *a):
+        return self._bitop(b"tobit", a, lambda a: self._bitarg(b"tobit", a, 0))
+
+    def _bit_bnot(self, *a):
+        return self._bitop(b"bnot", a, lambda a: ~self._bitarg(b"bnot", a, 0))
+
+    def _bit_fold(self, fname, a, f):
+        def op(a):
+            v = self._bitarg(fname, a, 0)
+            for i in range(1, len(a)):
+                v = f(v, self._bitarg(fname, a, i))
+            return v
+        return self._bitop(fname, a, op)
+
+    def _bit_band(self, *a):
+        return self._bit_fold(b"band", a, lambda x, y: x & y)
+
+    def _bit_bor(self, *a):
+        return self._bit_fold(b"bor", a, lambda x, y: x | y)
+
+    def _bit_bxor(self, *a):
+        return self._bit_fold(b"bxor", a, lambda x, y: x ^ y)
+
+    def _bit_shift(self, fname, a, f):
+        return self._bitop(fname, a, lambda a: f(self._bitarg(fname, a, 0), self._bitarg(fname, a, 1) & 31))
+
+    def _bit_lshift(self, *a):
+        return self._bit_shift(b"lshift", a, lambda x, n: x << n)
+
+    def _bit_rshift(self, *a):
+        return self._bit_shift(b"rshift", a, lambda x, n: x >> n)
+
+    def _bit_arshift(self, *a):
+        return self._bit_shift(b"arshift", a, lambda x, n: _s32(x) >> n)
+
+    def _bit_rol(self, *a):
+        return self._bit_shift(b"rol", a, lambda x, n: (x << n) | (x >> (32 - n)))
+
+    def _bit_ror(self, *a):
+        return self._bit_shift(b"ror", a, lambda x, n: (x >> n) | (x << (32 - n)))
+
+    def _bit_bswap(self, *a):
+        return self._bitop(b"bswap", a, lambda a: int.from_bytes(self._bitarg(b"bswap", a, 0).to_bytes(4, "little"), "big"))
+
+    def _bit_tohex(self, *a):
+        try:
+            x = self._bitarg(b"tohex", a, 0)
+            n = self._bitarg(b"tohex", a, 1) if len(a) > 1 and a[1] is not None else 8
+        except _BitError as e:
+            return self._throw_pos(e.args[0])
+        n = _s32(n)
+        upper = n < 0
+        n = min(abs(n), 8)
+        text = b"%0*x" % (n, x & ((1 << (4 * n)) - 1)) if n else b""
+        return text.upper() if upper else text
+
+    # ------------------------------------------------------------------ cjson
+
+    def _cjson_encode(self, *args):
+        if len(args) != 1:
+            return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
+        out: list[bytes] = []
+        try:
+            self._json(args[0], out, 0)
+        except _BitError as e:
+            return self._throw_pos(e.args[0])
+        return b"".join(out)
+
+    def _json(self, v, out, depth) -> None:
+        if v is None:
+            out.append(b"null")
+        elif isinstance(v, bool):
+            out.append(b"true" if v else b"false")
+        elif isinstance(v, (int, float)):
+            if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+                raise _BitError(b"Cannot serialise number: must not be NaN or Inf")
+            out.append(_fmt14(v))
+        elif isinstance(v, bytes):
+            out.append(_json_string(v))
+        else:
+            kind = lupa.lua_type(v)
+            if kind == LUA_TABLE:
+                depth += 1
+                if depth > 1000:
+                    raise _BitError(b"Cannot serialise, excessive nesting (%d)" % depth)
+                items = list(v.items())
+                n = _json_array_len(items)
+                if n > 0:
+                    out.append(b"[")
+                    for i in range(1, n + 1):
+                        if i > 1:
+                            out.append(b",")
+                        self._json(v[i], out, depth)
+                    out.append(b"]")
+                    return
+                out.append(b"{")
+                first = True
+                for k, val in items:
+                    if not first:
+                        out.append(b",")
+                    first = False
+                    if isinstance(k, bytes):
+                        out.append(_json_string(k))
+                    elif isinstance(k, (int, float)) and not isinstance(k, bool):
+                        out.append(b'"' + _fmt14(k) + b'"')
+                    else:
+                        raise _BitError(b"Cannot serialise table: table key must be a number or string")
+                    out.append(b":")
+                    self._json(val, out, depth)
+                out.append(b"}")
+            elif self.rawequal(v, self.null):
+                out.append(b"null")
+            else:
+                raise _BitError(b"Cannot serialise %b: type not supported" % _lua_typename(v).encode())
+
+    def _cjson_decode(self, *args):
+        if len(args) != 1:
+            return self._throw_pos(b"bad argument #1 to 'decode' (expected 1 argument)")
+        s = args[0]
+        if isinstance(s, (int, float)) and not isinstance(s, bool):
+            s = _num_to_bytes(s)
+        if not isinstance(s, bytes):
+            return self._throw_pos(b"bad argument #1 to 'decode' (string expected, got %b)" % _lua_typename(s).encode())
+        try:
+            value = json.loads(s.decode("utf-8", "surrogateescape"), parse_constant=_no_constant)
+        except (ValueError, RecursionError) as e:
+            pos = getattr(e, "pos", 0) or 0
+            return self._throw_pos(b"Expected value but found invalid token at character %d" % (pos + 1))
+        return self._from_json(value)
+
+    def _from_json(self, v):
+        if v is None:
+            return self.null
+        if isinstance(v, str):
+            return v.encode("utf-8", "surrogateescape")
+        if isinstance(v, (bool, int, float)):
+            return v
+        t = self.lua.table()
+        if isinstance(v, list):
+            for i, x in enumerate(v, 1):
+                t[i] = self._from_json(x)
+        else:
+            for k, x in v.items():
+                t[k.encode("utf-8", "surrogateescape")] = self._from_json(x)
+        return t
+
+
+# ---------------------------------------------------------------------- helpers
+
+_NAME_RE = re.compile(rb"[A-Za-z0-9_]+\Z")
+
+
+def _valid_name(name: bytes) -> bool:
+    return bool(_NAME_RE.match(name))
+
+
+def parse_eval_shebang(body: bytes):
+    """evalExtractShebangFlags: (flags, compat, shebang length)."""
+    if not body.startswith(b"#!"):
+        return [], True, 0
+    nl = body.find(b"\n")
+    line = body if nl < 0 else body[:nl]
+    parts = line.split()
+    if not parts or parts[0] != b"#!lua":
+        raise CommandError(b"ERR Unexpected engine in script shebang: %b" % (parts[0] if parts else line))
+    flags = []
+    for part in parts[1:]:
+        if not part.startswith(b"flags="):
+            raise CommandError(b"ERR Unknown lua shebang option: %b" % part)
+        for f in part[6:].split(b","):
+            if not f:
+                continue
+            name = f.decode("latin-1")
+            if name not in SCRIPT_FLAGS:
+                raise CommandError(b"ERR Unexpected flag in script shebang: %b" % f)
+            flags.append(name)
+    return flags, False, len(line)
+
+
+def parse_function_shebang(code: bytes) -> bytes:
+    """functionExtractLibMetaData: the library name from `#!lua name=<lib>`."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    nl = code.find(b"\n")
+    line = code if nl < 0 else code[:nl]
+    parts = line.split()
+    engine_name = parts[0][2:] if parts else b""
+    name = None
+    for part in parts[1:]:
+        if part.startswith(b"name="):
+            name = part[5:]
+        else:
+            raise CommandError(b"ERR Invalid metadata value given: %b" % part)
+    if engine_name.upper() != b"LUA":
+        raise CommandError(b"ERR Engine '%b' not found" % engine_name)
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    if not _valid_name(name):
+        raise CommandError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+    return name
+
+
+def _lua_msg(err) -> bytes:
+    if isinstance(err, bytes):
+        return err
+    return str(err).encode()
+
+
+def _one_line(b: bytes) -> bytes:
+    if b"\r" in b or b"\n" in b:
+        b = b.replace(b"\r", b" ").replace(b"\n", b" ")
+    return b
+
+
+def _truncate(v) -> int:
+    if isinstance(v, int):
+        return v
+    if v != v or v in (float("inf"), float("-inf")):
+        return -(2**63)
+    return int(v)
+
+
+def _num_to_bytes(v) -> bytes:
+    """A Lua number as redis.call sends it: %.17g (integers print as integers)."""
+    if isinstance(v, int):
+        return b"%d" % v
+    if v == int(v) and abs(v) < 1e17:
+        return b"%d" % int(v)
+    return b"%.17g" % v
+
+
+# ---------------------------------------------------------------------- bit (LuaBitOp)
+
+_BIT_NAMES = ("tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "arshift",
+              "rol", "ror", "bswap", "tohex")
+
+
+class _LuaRaise(Exception):
+    """Raised by a Python callback: the Lua error value is args[0]."""
+
+
+def _unwrap(exc):
+    if isinstance(exc, _LuaRaise):
+        return exc.args[0]
+    log.error("internal error in a Lua callback: %r", exc)
+    return b"internal error"
+
+
+class _BitError(Exception):
+    """A luaL_error raised by a library function (message without position)."""
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def _lua_typename(v) -> str:
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, bytes):
+        return "string"
+    return lupa.lua_type(v) or "userdata"
+
+
+def _fmt14(v) -> bytes:
+    """cjson's number format: %.14g."""
+    if isinstance(v, int) and abs(v) < 10**14:
+        return b"%d" % v
+    return b"%.14g" % v
+
+
+_JSON_ESCAPES = {i: b"\\u%04x" % i for i in range(32)}
+_JSON_ESCAPES.update({8: b"\\b", 9: b"\\t", 10: b"\\n", 12: b"\\f", 13: b"\\r",
+                      34: b'\\"', 92: b"\\\\", 47: b"\\/", 127: b"\\u007f"})
+_JSON_TABLE = [_JSON_ESCAPES.get(i, bytes((i,))) for i in range(256)]
+
+
+def _json_string(s: bytes) -> bytes:
+    return b'"' + b"".join([_JSON_TABLE[ch] for ch in s]) + b'"'
+
+
+def _json_array_len(items) -> int:
+    """lua_array_length of lua-cjson: -1 for an object, else the array length."""
+    if not items:
+        return -1  # Redis's cjson encodes an empty table as {}
+    top = 0
+    for k, _ in items:
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or k < 1 or k != int(k):
+            return -1
+        top = max(top, int(k))
+    if top > len(items) * 2 and top > 10:
+        raise _BitError(b"Cannot serialise table: excessively sparse array")
+    return top
+
+
+def _no_constant(name):
+    raise ValueError(name)
