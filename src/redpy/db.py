@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
-from .notify import NEW as NOTIFY_NEW, notify
+from .notify import KEY_MISS as NOTIFY_KEY_MISS, NEW as NOTIFY_NEW, notify
 
 if TYPE_CHECKING:
     from .server import Server
@@ -59,6 +59,19 @@ class Database:
             if when is not None and when < now_ms() and self.server.expire_enabled():
                 self._expire(key)
                 return None
+        return v
+
+    def lookup_read(self, key: bytes, notify_miss: bool = True):
+        """lookupKeyRead: lookup() that counts a keyspace hit or miss; a miss emits the
+        keymiss event unless notify_miss is False (Redis's LOOKUP_NONOTIFY)."""
+        v = self.lookup(key)
+        server = self.server
+        if v is None:
+            server.stat_keyspace_misses += 1
+            if notify_miss and server.config.notify_keyspace_events:
+                notify(server, NOTIFY_KEY_MISS, b"keymiss", key, self.id)
+            return None
+        server.stat_keyspace_hits += 1
         return v
 
     def exists(self, key: bytes) -> bool:

@@ -29,7 +29,7 @@ from ..numbers import (
     parse_long_double,
     string2ll,
 )
-from ..notify import GENERIC as NOTIFY_GENERIC, HASH as NOTIFY_HASH, KEY_MISS as NOTIFY_KEY_MISS, notify
+from ..notify import GENERIC as NOTIFY_GENERIC, HASH as NOTIFY_HASH, notify
 from ..registry import command_group
 from ..replies import NULL, OK
 from ..types.rhash import LISTPACK, Hash
@@ -40,13 +40,8 @@ command = command_group("hash")
 
 def _read(c, key: bytes):
     """lookupKeyRead + checkType: the hash at key or None; counts keyspace hits/misses."""
-    v = c.db.lookup(key)
-    if v is None:
-        c.server.stat_keyspace_misses += 1
-        notify(c.server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
-        return None
-    c.server.stat_keyspace_hits += 1
-    if type(v) is not Hash:
+    v = c.db.lookup_read(key)
+    if v is not None and type(v) is not Hash:
         raise CommandError(WRONGTYPE)
     return v
 

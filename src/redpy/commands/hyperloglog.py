@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from ..errors import WRONGTYPE, CommandError
-from ..notify import KEY_MISS as NOTIFY_KEY_MISS, STRING as NOTIFY_STRING, notify
+from ..notify import STRING as NOTIFY_STRING, notify
 from ..registry import command_group
 from ..replies import OK, Simple
 from ..types import hll
@@ -31,14 +31,7 @@ def _check_hll(v) -> None:
 
 def _read(c, key: bytes):
     """lookupKeyRead: counts a keyspace hit or miss."""
-    v = c.db.lookup(key)
-    server = c.server
-    if v is None:
-        server.stat_keyspace_misses += 1
-        notify(server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
-        return None
-    server.stat_keyspace_hits += 1
-    return v
+    return c.db.lookup_read(key)
 
 
 def _unshare(c, key: bytes, v) -> bytearray:

@@ -25,7 +25,7 @@ from ..errors import (
     c_string,
     invalid_expire,
 )
-from ..notify import GENERIC, KEY_MISS, notify
+from ..notify import GENERIC, notify
 from ..numbers import LLONG_MAX, LLONG_MIN, string2ll
 from ..registry import command_group
 from ..replies import NULL, OK, Simple
@@ -43,14 +43,7 @@ def _lookup_read(c, key: bytes, keymiss: bool = True):
     """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): the value or None, counting hits/misses.
 
     keymiss=False is LOOKUP_NONOTIFY (OBJECT): a miss notifies no keymiss event."""
-    v = c.db.lookup(key)
-    if v is None:
-        c.server.stat_keyspace_misses += 1
-        if keymiss:
-            notify(c.server, KEY_MISS, b"keymiss", key, c.db.id)
-    else:
-        c.server.stat_keyspace_hits += 1
-    return v
+    return c.db.lookup_read(key, notify_miss=keymiss)
 
 
 def _get_int(arg: bytes, error: str | None = None) -> int:

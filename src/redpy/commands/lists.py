@@ -15,7 +15,7 @@ from itertools import islice
 
 from ..blocking import block_for_keys, deny_blocking, parse_timeout, signal_key_as_ready
 from ..errors import INDEX_OUT_OF_RANGE, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
-from ..notify import GENERIC as NOTIFY_GENERIC, KEY_MISS as NOTIFY_KEY_MISS, LIST as NOTIFY_LIST, notify
+from ..notify import GENERIC as NOTIFY_GENERIC, LIST as NOTIFY_LIST, notify
 from ..numbers import LLONG_MAX, string2ll
 from ..registry import command_group
 from ..replies import NULL, NULL_ARRAY, OK
@@ -37,14 +37,8 @@ def _get_list(db, key: bytes):
 
 def _read_list(c, key: bytes):
     """lookupKeyRead + checkType: counts a keyspace hit or miss (a miss notifies keymiss)."""
-    v = c.db.lookup(key)
-    server = c.server
-    if v is None:
-        server.stat_keyspace_misses += 1
-        notify(server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
-        return None
-    server.stat_keyspace_hits += 1
-    if type(v) is RList:
+    v = c.db.lookup_read(key)
+    if v is None or type(v) is RList:
         return v
     raise CommandError(WRONGTYPE)
 

@@ -22,7 +22,7 @@ import time
 from .. import glob, info, keyspecs
 from ..config import PARAMS, PARAMS_BY_NAME, ConfigError
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError, subcommand_syntax
-from ..registry import COMMANDS, all_commands, command_group
+from ..registry import COMMANDS, command_group
 from ..replies import NO_REPLY, NULL, OK, Double, SetReply, Simple, Verbatim
 from ..resp import string2ll
 

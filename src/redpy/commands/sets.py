@@ -14,7 +14,7 @@ import random
 
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..numbers import string2ll
-from ..notify import GENERIC as NOTIFY_GENERIC, KEY_MISS as NOTIFY_KEY_MISS, SET as NOTIFY_SET, notify
+from ..notify import GENERIC as NOTIFY_GENERIC, SET as NOTIFY_SET, notify
 from ..registry import command_group
 from ..replies import NULL, SetReply
 from ..types.rset import INTSET, Set, new_set
@@ -26,13 +26,8 @@ command = command_group("set")
 
 def _read(c, key: bytes):
     """lookupKeyRead + checkType: the set at key or None; counts keyspace hits/misses."""
-    v = c.db.lookup(key)
-    if v is None:
-        c.server.stat_keyspace_misses += 1
-        notify(c.server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
-        return None
-    c.server.stat_keyspace_hits += 1
-    if type(v) is not Set:
+    v = c.db.lookup_read(key)
+    if v is not None and type(v) is not Set:
         raise CommandError(WRONGTYPE)
     return v
 

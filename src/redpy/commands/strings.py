@@ -41,13 +41,9 @@ _STRING_TYPES = (bytes, bytearray)
 
 def read_string(c, key: bytes):
     """lookupKeyRead + checkType: counts a keyspace hit or miss, WRONGTYPE for another type."""
-    v = c.db.lookup(key)
-    server = c.server
+    v = c.db.lookup_read(key)
     if v is None:
-        server.stat_keyspace_misses += 1
-        notify(server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
         return None
-    server.stat_keyspace_hits += 1
     t = type(v)
     if t is bytes or t is bytearray:
         return v

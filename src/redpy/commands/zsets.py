@@ -50,14 +50,8 @@ def get_zset(db, key: bytes) -> ZSet | None:
 
 def read_zset(c, key: bytes) -> ZSet | None:
     """lookupKeyRead + checkType: counts a keyspace hit or miss, as Redis's reads do."""
-    v = c.db.lookup(key)
-    server = c.server
-    if v is None:
-        server.stat_keyspace_misses += 1
-        notify(server, NOTIFY_KEY_MISS, b"keymiss", key, c.db.id)
-        return None
-    server.stat_keyspace_hits += 1
-    if type(v) is ZSet:
+    v = c.db.lookup_read(key)
+    if v is None or type(v) is ZSet:
         return v
     raise CommandError(WRONGTYPE)
 
