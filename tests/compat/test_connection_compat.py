@@ -636,8 +636,8 @@ def test_client_commands_in_multi(both):
     both.check("CLIENT", "GETNAME")
 
 
-@pytest.mark.xfail(strict=True, reason="transactions.py leaves MULTI state before running the queue; "
-                   "Redis shows flags=x multi=N cmd=exec and EXEC's own qbuf/argv-mem during EXEC")
+@pytest.mark.xfail(strict=True, reason="during EXEC Redis's CLIENT INFO shows EXEC's own "
+                   "qbuf/argv-mem; redpy has no query-buffer figures for the running request")
 def test_client_info_inside_exec(both):
     both.check("MULTI")
     both.check("CLIENT", "INFO")
