@@ -527,12 +527,27 @@ def cmd_mset(c, argv):
     if len(argv) % 2 == 0:
         raise CommandError("ERR wrong number of arguments for 'mset' command")
     db = c.db
-    for i in range(1, len(argv), 2):
-        if db.expires:
-            db.lookup(argv[i])  # setKey's lookupKeyWrite: an expired key is expired first
-        db.set(argv[i], argv[i + 1])
-        notify(c.server, NOTIFY_STRING, b"set", argv[i], db.id)
-    c.server.dirty += (len(argv) - 1) // 2
+    server = c.server
+    if server.config.notify_keyspace_events:
+        for i in range(1, len(argv), 2):
+            if db.expires:
+                db.lookup(argv[i])  # setKey's lookupKeyWrite: an expired key is expired first
+            db.set(argv[i], argv[i + 1])
+            notify(server, NOTIFY_STRING, b"set", argv[i], db.id)
+    else:
+        # The same without notifications, inlined: db.set() per key is most of MSET's time.
+        data = db.data
+        expires = db.expires
+        signal = db.watched or server.tracking_table
+        for i in range(1, len(argv), 2):
+            key = argv[i]
+            if expires:
+                db.lookup(key)  # an expired key is expired first, as above
+                expires.pop(key, None)
+            data[key] = argv[i + 1]
+            if signal:
+                db.signal_modified(key)
+    server.dirty += (len(argv) - 1) // 2
     return OK
 
 
