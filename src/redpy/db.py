@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .clock import now_ms
-from .notify import KEY_MISS as NOTIFY_KEY_MISS, NEW as NOTIFY_NEW, notify
+from .notify import GENERIC as NOTIFY_GENERIC, KEY_MISS as NOTIFY_KEY_MISS, NEW as NOTIFY_NEW, notify
 
 if TYPE_CHECKING:
     from .server import Server
@@ -125,6 +125,30 @@ class Database:
             self.expires.pop(key, None)
         self.signal_modified(key)
         return True
+
+    def remove_members(self, key: bytes, container, members, remove, cls: int, event: bytes) -> int:
+        """HDEL/SREM's core: remove the members present with `remove`, delete the key when
+        the container empties, then signal, emit `event` (and "del" if the key went) and
+        count the removals as dirty, in Redis's order. Returns how many were removed."""
+        removed = 0
+        emptied = False
+        for member in members:
+            if member in container:
+                remove(member)
+                removed += 1
+                if not container:
+                    self.delete(key)
+                    emptied = True
+                    break
+        if removed:
+            server = self.server
+            if not emptied:
+                self.signal_modified(key)
+            notify(server, cls, event, key, self.id)
+            if emptied:
+                notify(server, NOTIFY_GENERIC, b"del", key, self.id)
+            server.dirty += removed
+        return removed
 
     def delete_if_empty(self, key: bytes, value) -> bool:
         """Remove a container that has become empty; True if it was removed."""

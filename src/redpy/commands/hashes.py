@@ -29,7 +29,7 @@ from ..numbers import (
     parse_long_double,
     string2ll,
 )
-from ..notify import GENERIC as NOTIFY_GENERIC, HASH as NOTIFY_HASH, notify
+from ..notify import HASH as NOTIFY_HASH, notify
 from ..registry import command_group
 from ..replies import NULL, OK
 from ..types.rhash import LISTPACK, Hash
@@ -138,24 +138,7 @@ def cmd_hdel(c, argv):
     h = _write(c, key)
     if h is None:
         return 0
-    deleted = 0
-    removed = False
-    for f in argv[2:]:
-        if f in h:
-            del h[f]
-            deleted += 1
-            if not h:
-                c.db.delete(key)
-                removed = True
-                break
-    if deleted:
-        if not removed:
-            c.db.signal_modified(key)
-        notify(c.server, NOTIFY_HASH, b"hdel", key, c.db.id)
-        if removed:
-            notify(c.server, NOTIFY_GENERIC, b"del", key, c.db.id)
-        c.server.dirty += deleted
-    return deleted
+    return c.db.remove_members(key, h, argv[2:], h.__delitem__, NOTIFY_HASH, b"hdel")
 
 
 @command("hlen")

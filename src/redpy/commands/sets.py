@@ -68,24 +68,7 @@ def cmd_srem(c, argv):
     s = _write(c, key)
     if s is None:
         return 0
-    deleted = 0
-    removed = False
-    for m in argv[2:]:
-        if m in s:
-            s.discard(m)
-            deleted += 1
-            if not s:
-                c.db.delete(key)
-                removed = True
-                break
-    if deleted:
-        if not removed:
-            c.db.signal_modified(key)
-        notify(c.server, NOTIFY_SET, b"srem", key, c.db.id)
-        if removed:
-            notify(c.server, NOTIFY_GENERIC, b"del", key, c.db.id)
-        c.server.dirty += deleted
-    return deleted
+    return c.db.remove_members(key, s, argv[2:], s.discard, NOTIFY_SET, b"srem")
 
 
 @command("scard")
