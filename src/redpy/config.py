@@ -236,6 +236,16 @@ def _apply_tls(server, old):
     _tls("apply_tls_config", server, old)
 
 
+def _apply_maxclients(server) -> None:
+    """updateMaxclients: make room for the new maxclients in RLIMIT_NOFILE, or refuse."""
+    wanted = server.config.maxclients
+    server.adjust_open_files_limit()
+    if server.config.maxclients != wanted:
+        raise ConfigError(
+            f"The operating system is not able to handle the specified number of clients, try with {server.config.maxclients}"
+        )
+
+
 PARAMS: list[Param] = [
     # network and clients
     _x("bind", ["*", "-::*"], _parse_bind, _render_words),
@@ -248,7 +258,7 @@ PARAMS: list[Param] = [
     _i("tcp-keepalive", 300, 0, INT_MAX),
     _i("socket-mark-id", 0, 0, UINT_MAX),
     _b("protected-mode", True),
-    _i("maxclients", 10000, 1, UINT_MAX),
+    _i("maxclients", 10000, 1, UINT_MAX, apply=lambda server, old: _apply_maxclients(server)),
     _m("client-query-buffer-limit", 1024**3, 1024 * 1024, LLONG_MAX),
     _m("proto-max-bulk-len", 512 * 1024**2, 1024 * 1024, LLONG_MAX),
     _x("client-output-buffer-limit", DEFAULT_COBL, _parse_cobl, _render_cobl),

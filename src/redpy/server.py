@@ -27,6 +27,9 @@ from .db import Database
 
 log = logging.getLogger("redpy")
 
+# CONFIG_MIN_RESERVED_FDS: descriptors kept for listeners, files and the like beyond maxclients
+_MIN_RESERVED_FDS = 32
+
 REDIS_VERSION = "7.0.15"
 
 
@@ -323,6 +326,67 @@ class Server:
             self._schedule_cron()
 
 
+    # ------------------------------------------------------------------ file descriptors
+
+    def adjust_open_files_limit(self) -> None:
+        """Redis's adjustOpenFilesLimit: room for maxclients plus 32 reserved descriptors.
+
+        Raise the soft RLIMIT_NOFILE to maxclients + 32; if the kernel refuses, step down
+        16 at a time to the best it allows and lower maxclients to fit, logging the same
+        lines as redis-server. Called at startup and when CONFIG SET changes maxclients.
+        Like Redis it sets the hard limit too, also in embedded mode, where the limits are
+        the embedding process's.
+        """
+        import resource
+
+        cfg = self.config
+        maxfiles = cfg.maxclients + _MIN_RESERVED_FDS
+        try:
+            old_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        except (OSError, ValueError) as e:
+            cfg.maxclients = 1024 - _MIN_RESERVED_FDS
+            log.warning(
+                "Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max clients configuration accordingly.", e
+            )
+            return
+        if old_soft == resource.RLIM_INFINITY or old_soft >= maxfiles:
+            return
+        best = maxfiles
+        error = "Operation not permitted"
+        while best > old_soft:
+            # Both limits, as Redis sets them: a later CONFIG SET maxclients then finds
+            # the same ceiling as on redis-server.
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (best, best))
+                break
+            except OSError as e:
+                error = e.strerror or error
+            except ValueError:
+                # Python reports EPERM (raising the hard limit) as ValueError
+                error = "Operation not permitted"
+            if best < 16:
+                best = old_soft
+                break
+            best -= 16
+        if best < old_soft:
+            best = old_soft
+        if best < maxfiles:
+            log.warning("You requested maxclients of %d requiring at least %d max file descriptors.", cfg.maxclients, maxfiles)
+            log.warning("Server can't set maximum open files to %d because of OS error: %s.", maxfiles, error)
+            if best <= _MIN_RESERVED_FDS:
+                log.warning(
+                    "Your current 'ulimit -n' of %d is not enough for the server to start. Please increase your open file limit to at least %d. Exiting.",
+                    old_soft, maxfiles,
+                )
+                raise OSError("Not enough file descriptors to start")
+            cfg.maxclients = best - _MIN_RESERVED_FDS
+            log.warning(
+                "Current maximum open files is %d. maxclients has been reduced to %d to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+                best, cfg.maxclients,
+            )
+        else:
+            log.info("Increased maximum number of open files to %d (it was originally set to %d).", maxfiles, old_soft)
+
     # ------------------------------------------------------------------ running
 
     async def start(self) -> None:
@@ -337,6 +401,7 @@ class Server:
         from .commands.persistence import load_at_startup
 
         load_at_startup(self)
+        self.adjust_open_files_limit()
         factory = lambda: Client(self)  # noqa: E731
         self.tls_client_factory = tls.accept_factory(self)
         if not tls.configure(self):

@@ -263,7 +263,14 @@ def cmd_config_set(c, argv):
             for p, old in zip(params, olds):
                 err_arg = p.name
                 if p.apply is not None and getattr(cfg, p.attr) != old:
-                    p.apply(server, old)
+                    try:
+                        p.apply(server, old)
+                    except ConfigError:
+                        log.warning(
+                            "Failed applying new configuration. Possibly related to new %s setting. Restoring previous settings.",
+                            p.name,
+                        )
+                        raise
         except ConfigError as e:
             for p, old in reversed(list(zip(params, olds))):
                 setattr(cfg, p.attr, old)
