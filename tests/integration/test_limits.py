@@ -132,3 +132,42 @@ def test_ten_thousand_idle_connections(redpy_server):
         time.sleep(0.2)
     c.close()
     assert count <= base
+
+
+def _closed_after_flood(srv, value_size: int, requests: int) -> tuple[bool, bytes]:
+    """Pipeline GETs of a big value without reading; was the connection closed?"""
+    control = srv.conn()
+    assert control.call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0") == b"+OK\r\n"
+    assert control.call("SET", "big", "x" * value_size) == b"+OK\r\n"
+    flood = socket.create_connection(("127.0.0.1", srv.port))
+    flood.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * requests)
+    time.sleep(1.0)  # let the server fill its output buffer past the limit
+    # now read everything: a closed connection ends in EOF, an open one times out
+    flood.settimeout(2.0)
+    got, closed = 0, False
+    try:
+        while True:
+            data = flood.recv(1 << 20)
+            if not data:
+                closed = True
+                break
+            got += len(data)
+    except (socket.timeout, TimeoutError):
+        pass
+    except ConnectionResetError:
+        closed = True
+    flood.close()
+    alive = control.call("PING")
+    assert control.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0") == b"+OK\r\n"
+    control.call("DEL", "big")
+    control.close()
+    return closed, alive
+
+
+def test_normal_client_output_buffer_limit(oracle, redpy_server):
+    """A client that never reads its replies is cut off at the normal hard limit."""
+    for srv in (oracle, redpy_server):
+        # 40 MB of replies: more than the kernel's socket buffers can absorb
+        closed, alive = _closed_after_flood(srv, 100_000, 400)
+        assert closed, srv.kind
+        assert alive == b"+PONG\r\n"
