@@ -143,6 +143,9 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
     duration = (_perf_ns() - start) // 1000
     cmd.calls += 1
     cmd.usec += duration
+    if server.config.latency_tracking:
+        latency = cmd.latency
+        latency[duration] = latency.get(duration, 0) + 1
     if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog_push(c, argv, duration)
     if duration >= 1000 and server.config.latency_monitor_threshold:
@@ -244,6 +247,9 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
     duration = (_perf_ns() - start) // 1000
     cmd.calls += 1
     cmd.usec += duration
+    if server.config.latency_tracking:
+        latency = cmd.latency
+        latency[duration] = latency.get(duration, 0) + 1
     c.last_cmd = cmd
     if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog_push(c, argv, duration)

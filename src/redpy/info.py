@@ -380,6 +380,17 @@ def _section_commandstats(server) -> list[str]:
     return out
 
 
+def _section_latencystats(server) -> list[str]:
+    """latencyAllCommandsFillPercentileDistribution; nothing while latency-tracking is off."""
+    from .hdr import info_line
+    from .registry import all_commands
+
+    if not server.config.latency_tracking:
+        return []
+    percentiles = server.config.latency_tracking_info_percentiles
+    return [info_line(cmd.fullname, cmd.latency, percentiles) for cmd in all_commands() if cmd.latency]
+
+
 def _section_errorstats(server) -> list[str]:
     return ["errorstat_%s:count=%d" % (code.decode("latin-1"), n) for code, n in server.error_stats.items()]
 
@@ -408,7 +419,7 @@ _SECTIONS = {
     "module_list": ("Modules", lambda s: []),
     "commandstats": ("Commandstats", _section_commandstats),
     "errorstats": ("Errorstats", _section_errorstats),
-    "latencystats": ("Latencystats", lambda s: []),
+    "latencystats": ("Latencystats", _section_latencystats),
     "cluster": ("Cluster", lambda s: [f"cluster_enabled:{int(s.config.cluster_enabled)}"]),
     "keyspace": ("Keyspace", _section_keyspace),
 }

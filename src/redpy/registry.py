@@ -106,6 +106,8 @@ class Command:
         "usec",
         "rejected_calls",
         "failed_calls",
+        # duration in microseconds -> calls (INFO latencystats, LATENCY HISTOGRAM; hdr.py)
+        "latency",
     ) + _FLAG_ATTRS
 
     def __init__(self, fullname: str, handler: Callable | None):
@@ -134,6 +136,7 @@ class Command:
         self.key_specs = _typed(info[8])
         self.group = _typed({"m": self._docs["m"]}).get(b"group", b"").decode() if self._docs else ""
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        self.latency: dict[int, int] = {}
 
     def info_reply(self) -> list:
         """This command's COMMAND INFO entry, with only the implemented subcommands."""

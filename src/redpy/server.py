@@ -148,6 +148,7 @@ class Server:
 
         for cmd in all_commands():
             cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+            cmd.latency = {}
 
     def stat_error(self, code: bytes) -> None:
         """Count an error reply by its code (INFO errorstats), as afterErrorReply does."""

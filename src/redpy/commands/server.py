@@ -23,8 +23,8 @@ from .. import glob, info, keyspecs
 from ..config import PARAMS, PARAMS_BY_NAME, ConfigError
 from ..errors import NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError, subcommand_syntax
 from ..registry import COMMANDS, command_group
-from ..replies import NO_REPLY, NULL, OK, Double, SetReply, Simple, Verbatim
-from ..resp import string2ll
+from ..replies import NO_REPLY, NULL, OK, Double, Raw, SetReply, Simple, Verbatim
+from ..resp import encode, string2ll
 
 command = command_group("server")
 log = logging.getLogger("redpy")
@@ -593,6 +593,53 @@ def cmd_latency_reset(c, argv):
         if state.pop(name.decode("latin-1"), None) is not None:
             n += 1
     return n
+
+
+def _histogram_entry(cmd, proto: int) -> bytes:
+    """fillCommandCDF: the command's name and {calls, histogram_usec: {usec: calls}}."""
+    from ..hdr import cumulative_distribution
+
+    cdf = cumulative_distribution(cmd.latency)
+    body = {b"calls": sum(cmd.latency.values()), b"histogram_usec": dict(cdf)}
+    return encode(cmd.fullname.encode(), proto) + encode(body, proto)
+
+
+def _lookup_by_name(name: bytes):
+    """lookupCommandBySds: "name" or "container|sub", case-insensitive."""
+    parts = name.lower().split(b"|")
+    if len(parts) > 2:
+        return None
+    cmd = COMMANDS.get(parts[0])
+    if cmd is None or len(parts) == 1:
+        return cmd
+    return cmd.subcommands.get(parts[1]) if cmd.subcommands else None
+
+
+@command("latency|histogram")
+def cmd_latency_histogram(c, argv):
+    """LATENCY HISTOGRAM [command ...]
+
+    A map keyed by command name; with names given Redis answers one entry per name as
+    given, duplicates included, and a container's name stands for its subcommands. A
+    map with repeated keys cannot be a dict, so the reply is encoded here.
+    """
+    from ..registry import all_commands
+
+    if len(argv) == 2:
+        chosen = [cmd for cmd in all_commands() if cmd.latency]
+    else:
+        chosen = []
+        for name in argv[2:]:
+            cmd = _lookup_by_name(name)
+            if cmd is None:
+                continue
+            if cmd.latency:
+                chosen.append(cmd)
+            if cmd.subcommands:
+                chosen.extend(sub for sub in sorted(cmd.subcommands.values(), key=lambda s: s.order) if sub.latency)
+    proto = c.proto
+    head = b"%%%d\r\n" % len(chosen) if proto == 3 else b"*%d\r\n" % (2 * len(chosen))
+    return Raw(head + b"".join(_histogram_entry(cmd, proto) for cmd in chosen))
 
 
 @command("latency|help")
