@@ -138,6 +138,9 @@ class Server:
         self.stat_rejected_conn = 0
         self.stat_expiredkeys = 0
         self.stat_evictedkeys = 0
+        # INFO stats' fork figures and LATENCY DOCTOR's fork rate (GB/s), as Redis
+        # computes them after each fork
+        self.stat_fork_rate = 0.0
         self.stat_keyspace_hits = 0
         self.stat_keyspace_misses = 0
         self.stat_total_error_replies = 0

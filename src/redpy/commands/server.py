@@ -642,6 +642,31 @@ def cmd_latency_histogram(c, argv):
     return Raw(head + b"".join(_histogram_entry(cmd, proto) for cmd in chosen))
 
 
+@command("latency|doctor")
+def cmd_latency_doctor(c, argv):
+    """LATENCY DOCTOR"""
+    from ..latency import anon_huge_pages, doctor_report
+
+    server = c.server
+    report = doctor_report(_latency_state(server), server.config, server.stat_fork_rate, anon_huge_pages())
+    return Verbatim(report.encode())
+
+
+@command("latency|graph")
+def cmd_latency_graph(c, argv):
+    """LATENCY GRAPH event
+
+    The event name is matched exactly (Redis's latency dict compares with strcmp).
+    """
+    from ..latency import graph
+
+    name = argv[2].decode("latin-1")
+    ev = _latency_state(c.server).get(name)
+    if ev is None:
+        raise CommandError(b"ERR No samples available for event '%b'" % argv[2])
+    return Verbatim(graph(name, ev.samples, ev.max).encode("latin-1"))
+
+
 @command("latency|help")
 def cmd_latency_help(c, argv):
     """LATENCY HELP"""
