@@ -889,6 +889,13 @@ def xor_object_digest(db, key: bytes, digest: bytearray, value) -> None:
             _mix_digest(ele, bytes(field))
             _mix_digest(ele, bytes(val))
             _xor_digest(digest, bytes(ele))
+    elif tname == "stream":
+        # every entry in ID order: "ms.seq", then each field and value
+        data = value.data
+        for sid in value.ids:
+            _mix_digest(digest, b"%d.%d" % sid)
+            for x in data[sid]:
+                _mix_digest(digest, bytes(x))
     else:
         raise CommandError("ERR DEBUG DIGEST is not supported for this type in redpy")
     if key in db.expires:

@@ -78,7 +78,11 @@ def lp_str_size(s: bytes) -> int:
 
 
 class Node:
-    __slots__ = ("master", "fields", "count", "deleted", "last", "bytes")
+    """One listpack of the rax. `tomb` keeps the entries deleted from it (id -> fields
+    and values) while the node lives: Redis only flags them in the listpack, and the
+    RDB serializes the listpack as it is (persistence/rdb.py)."""
+
+    __slots__ = ("master", "fields", "count", "deleted", "last", "bytes", "tomb")
 
     def __init__(self, master, fields, nbytes):
         self.master = master
@@ -87,6 +91,7 @@ class Node:
         self.deleted = 0
         self.last = master
         self.bytes = nbytes
+        self.tomb = {}
 
 
 class NACK:
@@ -146,6 +151,7 @@ class Stream:
         for n in self.nodes:
             m = Node(n.master, n.fields, n.bytes)
             m.count, m.deleted, m.last = n.count, n.deleted, n.last
+            m.tomb = dict(n.tomb)
             nodes.append(m)
         s.nodes = nodes
         s.last_id, s.first_id, s.max_deleted_id = self.last_id, self.first_id, self.max_deleted_id
@@ -219,9 +225,9 @@ class Stream:
 
     def delete(self, sid) -> bool:
         """streamDeleteItem: remove one entry; a node left without valid entries is freed."""
-        if sid not in self.data:
+        fv = self.data.pop(sid, None)
+        if fv is None:
             return False
-        del self.data[sid]
         i = bisect_left(self.ids, sid)
         del self.ids[i]
         ni = self._node_index(sid)
@@ -230,6 +236,8 @@ class Stream:
         node.deleted += 1
         if node.count == 0:
             del self.nodes[ni]
+        else:
+            node.tomb[sid] = fv
         return True
 
     def range(self, start, end, count=0, rev=False):
@@ -285,8 +293,9 @@ class Stream:
                 elif sid >= minid:
                     break
                 n += 1
+            tomb = node.tomb
             for sid in self.ids[:n]:
-                del self.data[sid]
+                tomb[sid] = self.data.pop(sid)
             del self.ids[:n]
             node.count -= n
             node.deleted += n
