@@ -255,7 +255,12 @@ def debug_reload(server, save: bool = True, merge: bool = False) -> bool:
         keep = None
     for db in server.dbs:
         db.flush()
-    rdb.load_into(server, buf)
+    if not merge:
+        # emptyData flushes the function libraries too
+        eng = getattr(server, "lua_engine", None)
+        if eng is not None:
+            eng.flush_functions()
+    rdb.load_into(server, buf, replace_functions=merge)
     if keep is not None:
         for db, (data, expires) in zip(server.dbs, keep):
             for k, v in data.items():
@@ -392,6 +397,41 @@ def cmd_restore(c, argv):
         from ..blocking import signal_key_as_ready
 
         signal_key_as_ready(db, key)
+    return OK
+
+
+# ====================================================================== FUNCTION DUMP / RESTORE
+# (here rather than in commands/scripting.py: they are the RDB side of functions; the
+# format and the policies are in persistence/functions.py)
+
+_function_command = command_group("scripting")
+
+
+@_function_command("function|dump")
+def cmd_function_dump(c, argv):
+    """FUNCTION DUMP"""
+    from ..persistence.functions import dump_payload
+
+    return dump_payload(c.server)
+
+
+@_function_command("function|restore")
+def cmd_function_restore(c, argv):
+    """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
+    from ..persistence.functions import restore
+
+    if len(argv) > 4:
+        from ..errors import subcommand_syntax
+
+        raise subcommand_syntax(argv[1], argv[0].decode("latin-1"))
+    policy = "append"
+    if len(argv) == 4:
+        policy = argv[3].lower().decode("latin-1")
+        if policy not in ("append", "replace", "flush"):
+            raise CommandError(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+            )
+    restore(c.server, argv[2], policy)
     return OK
 
 

@@ -414,6 +414,10 @@ def rdb_chunks(server, now_ms: int | None = None):
             _aux(b"aof-base", 0),
         )
     )
+    if getattr(server, "lua_engine", None) is not None:
+        from .functions import function_records
+
+        yield function_records(server, compress)
     pack_q = _pack_q
     for db in server.dbs:
         data = db.data
@@ -1078,8 +1082,10 @@ def restore_payload(payload: bytes, config):
 # ---------------------------------------------------------------- whole files
 
 
-def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None) -> dict:
-    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key.
+def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None,
+          on_function=None) -> dict:
+    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key and
+    on_function(code) for every function library.
 
     Returns statistics. Raises RdbError at the first inconsistency.
     """
@@ -1129,7 +1135,16 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
         if t == OP_MODULE_AUX:
             r.fail("Module auxiliary data is not supported by this server")
         if t in (OP_FUNCTION, OP_FUNCTION2):
-            r.fail("Function libraries in the RDB are not supported by this server")
+            from .functions import read_library
+
+            try:
+                code = read_library(r, t)
+            except RdbError as e:
+                raise RdbError("Failed loading library, " + e.message, e.offset) from None
+            stats["functions"] = stats.get("functions", 0) + 1
+            if on_function:
+                on_function(code)
+            continue
         if t == OP_EOF:
             break
         if t > T_STREAM_LISTPACKS_2 or t == 8:
@@ -1165,8 +1180,10 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
     return stats
 
 
-def load_into(server, buf: bytes) -> dict:
-    """Replace the dataset with the dump's content (expired keys are skipped, as a master does)."""
+def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
+    """Replace the dataset with the dump's content (expired keys are skipped, as a master
+    does) and add its function libraries to the current ones (a library that exists is
+    an error unless replace_functions, DEBUG RELOAD MERGE's RDBFLAGS_ALLOW_DUP)."""
     now = int(time.time() * 1000)
     dbs = server.dbs
     loaded = {}
@@ -1182,18 +1199,48 @@ def load_into(server, buf: bytes) -> dict:
         if expire != -1:
             db.expires[key] = expire
 
+    compiler = None
+
+    def on_function(code):
+        nonlocal compiler
+        from ..errors import CommandError
+        from .functions import Compiler
+
+        if compiler is None:
+            compiler = Compiler(server)
+        try:
+            compiler.add(code)
+        except CommandError as e:
+            raise RdbError("Failed loading library, " + _err_text(e), 0) from None
+
     # parse into fresh dicts first so that a corrupt file leaves the dataset untouched
     saved = [(db.data, db.expires) for db in dbs]
     for db in dbs:
         db.data, db.expires = {}, {}
     try:
-        stats = parse(buf, server.config, on_key=on_key)
+        stats = parse(buf, server.config, on_key=on_key, on_function=on_function)
+        if compiler is not None:
+            from ..errors import CommandError
+            from .functions import join
+
+            try:
+                join(server, compiler.libraries, replace_functions)
+            except CommandError as e:
+                raise RdbError("Failed loading library, " + _err_text(e), stats["end"]) from None
     except BaseException:
         for db, (d, e) in zip(dbs, saved):
             db.data, db.expires = d, e
         raise
     stats["expired"] = loaded.get("expired", 0)
     return stats
+
+
+def _err_text(e) -> str:
+    """A CommandError's text without the "ERR " code, as Redis logs library errors."""
+    msg = e.args[0] if e.args else b""
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    return msg[4:] if msg.startswith("ERR ") else msg
 
 
 def load_file(server, path: str) -> dict | None:
