@@ -4,21 +4,25 @@ Redis 7.0 loads.
 Writing (`rdb_bytes`, `dump_payload`): the header "REDIS0010"; aux fields redis-ver,
 redis-bits, ctime, used-mem, aof-base (what SAVE/BGSAVE of a master without replication
 backlog writes: no repl-* fields); per non-empty db SELECTDB and RESIZEDB; per key an
-optional EXPIRETIME_MS, the type, the key and the value; EOF; the CRC64 (0 when
-rdbchecksum is off). No LRU/LFU opcodes: Redis writes them only under an LRU/LFU
-maxmemory-policy, and redpy tracks neither.
+optional EXPIRETIME_MS, under an LRU (LFU) maxmemory-policy an IDLE (FREQ) opcode,
+the type, the key and the value; EOF; the CRC64 (0 when rdbchecksum is off). redpy
+tracks neither idle times nor access frequencies: IDLE says 0 seconds and FREQ the
+initial counter 5, what OBJECT IDLETIME / FREQ answer; loading skips both. Function
+libraries (persistence/functions.py) follow the aux fields.
 
 Value encodings follow each type's `.encoding` like Redis: strings int-encoded when
 they round-trip and fit 32 bits, else LZF-compressed when longer than 20 bytes and it
 saves at least 4 bytes (rdbcompression), else raw; lists as QUICKLIST_2 with packed
 listpack nodes split like the default quicklist fill; hashes as HASH_LISTPACK or HASH;
 sets as SET_INTSET or SET; sorted sets as ZSET_LISTPACK or ZSET_2 (binary doubles,
-greatest first as Redis writes them).
+greatest first as Redis writes them); streams as STREAM_LISTPACKS_2, each rax node's
+listpack rebuilt entry by entry as streamAppendItem wrote it, deleted entries flagged
+(the bytes are the same as Redis's, DUMP for DUMP).
 
 Reading (`Reader`, `load_file`, `restore_payload`) accepts the old types too: linked
 list, set, zset with text scores, hash, zipmap, ziplist list/zset/hash, intset, quicklist
-v1. Loaded values get the encoding Redis would pick after loading. Any inconsistency
-raises `RdbError` with the offset where reading stopped.
+v1, the 6.x stream (STREAM_LISTPACKS, upgraded as Redis 7.0 does). Loaded values get
+the encoding Redis would pick after loading. Any inconsistency raises `RdbError` with the offset where reading stopped.
 """
 
 from __future__ import annotations
@@ -419,6 +423,11 @@ def rdb_chunks(server, now_ms: int | None = None):
 
         yield function_records(server, compress)
     pack_q = _pack_q
+    # rdbSaveKeyValuePair writes the LRU idle time (seconds) under an LRU policy and the
+    # LFU counter under an LFU policy; redpy tracks neither, so each key carries what
+    # OBJECT IDLETIME / OBJECT FREQ answer for it (0 seconds, LFU_INIT_VAL 5).
+    policy = config.maxmemory_policy
+    access = b"\xf8\x00" if "lru" in policy else b"\xf9\x05" if "lfu" in policy else b""
     for db in server.dbs:
         data = db.data
         if not data:
@@ -432,16 +441,17 @@ def rdb_chunks(server, now_ms: int | None = None):
                 when = expires.get(key)
                 if when is not None:
                     append(b"\xfc" + pack_q(when))
+            if access:
+                append(access)
             t = type(value)
             if t is bytes or t is bytearray:
                 # the string fast path of encode_value
                 append(b"\x00")
+                append(enc_string(key, compress))
+                append(enc_string(value, compress))
             else:
                 t, body = encode_value(value, compress, config)
                 append(bytes((t,)) + enc_string(key, compress) + body)
-                continue
-            append(enc_string(key, compress))
-            append(enc_string(value, compress))
             if len(out) > 30000:
                 yield b"".join(out)
                 out.clear()
@@ -734,7 +744,9 @@ def zipmap_decode(blob: bytes) -> list[bytes]:
 # ---------------------------------------------------------------- objects
 
 
-def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
+def _make_hash(pairs: list[bytes], config, r: Reader, check_values: bool = True) -> Hash | None:
+    """A loaded hash. Only the entry count decides for a ziplist or listpack blob
+    (Redis keeps long values in it); the zipmap and the plain type check lengths too."""
     if not pairs:
         return None
     if len(pairs) % 2:
@@ -748,7 +760,7 @@ def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
         if f in h:
             r.fail("Duplicate hash fields detected")
         h[f] = v
-        if len(f) > limit or len(v) > limit:
+        if check_values and (len(f) > limit or len(v) > limit):
             big = True
     if big or len(h) > config.hash_max_listpack_entries:
         h.encoding = H_HT
@@ -756,6 +768,8 @@ def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
 
 
 def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
+    """A loaded sorted set. From a ziplist or listpack blob only the entry count decides
+    (Redis keeps long members in it); from the skiplist types the lengths count too."""
     if not pairs:
         return None
     z = ZSet(Z_LP if listpack else Z_SL)
@@ -769,7 +783,7 @@ def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
         d[m] = s
         if len(m) > maxlen:
             maxlen = len(m)
-    fits = len(d) <= config.zset_max_listpack_entries and maxlen <= config.zset_max_listpack_value
+    fits = len(d) <= config.zset_max_listpack_entries and (listpack or maxlen <= config.zset_max_listpack_value)
     z.encoding = Z_LP if fits else Z_SL
     if z.encoding is Z_LP:
         for m, s in d.items():
@@ -1041,7 +1055,7 @@ def load_object(r: Reader, t: int, config):
                 els = zipmap_decode(blob)
         except RdbError as e:
             r.fail(e.message)
-        return _make_hash(els, config, r)
+        return _make_hash(els, config, r, check_values=t == T_HASH_ZIPMAP)
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2):
         return load_stream(r, t)
     if t in (T_MODULE, T_MODULE_2):
