@@ -391,3 +391,88 @@ def test_migrate(both):
         assert results[0][1] == results[1][1]
     finally:
         target.stop()
+
+
+# ---------------------------------------------------------------------- functions
+
+LIB = "#!lua name=%s\nredis.register_function('%s', function() return %d end)"
+LIB_NAMES = ("lib1", "lib2", "lib3", "lib4", "lib8", "lib9")
+
+
+def _libraries(conn: Conn):
+    """FUNCTION LIST WITHCODE library by library (the order of the list is a dict's)."""
+    return [conn.call("FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE") for name in LIB_NAMES]
+
+
+@pytest.fixture
+def fboth(both):
+    both.check("FUNCTION", "FLUSH")
+    yield both
+    both.check("FUNCTION", "FLUSH")
+
+
+def _fpayload(body: bytes, version: int = 10) -> bytes:
+    from redpy.persistence.crc64 import crc64
+
+    p = body + version.to_bytes(2, "little")
+    return p + crc64(0, p).to_bytes(8, "little")
+
+
+def _frec(code: str) -> bytes:
+    from redpy.persistence.rdb import enc_string
+
+    return b"\xf5" + enc_string(code.encode(), False)
+
+
+def test_function_dump_and_restore_policies(fboth):
+    both = fboth
+    both.check("FUNCTION", "DUMP")  # no libraries: just the footer
+    both.check("FUNCTION", "LOAD", LIB % ("lib1", "f1", 1))
+    one = both.check("FUNCTION", "DUMP")  # one library: the same bytes
+    payload = _bulk(one)
+    for args in ((), ("APPEND",), ("replace",), ("FLUSH",), ("bad",), ("FLUSH", "x")):
+        both.check("FUNCTION", "RESTORE", payload, *args)
+    for bad in ("garbage", "", payload[:-1] + bytes((payload[-1] ^ 1,))):
+        both.check("FUNCTION", "RESTORE", bad)
+    both.check("FUNCTION", "RESTORE")
+    both.check("FUNCTION", "LOAD", LIB % ("lib2", "f2", 2))
+    # each server's two-library payload restores into the other
+    theirs = _bulk(both.oracle.call("FUNCTION", "DUMP"))
+    mine = _bulk(both.mine.call("FUNCTION", "DUMP"))
+    want = _libraries(both.oracle)
+    assert _libraries(both.mine) == want
+    assert both.mine.call("FUNCTION", "RESTORE", theirs, "FLUSH") == b"+OK\r\n"
+    assert both.oracle.call("FUNCTION", "RESTORE", mine, "FLUSH") == b"+OK\r\n"
+    assert _libraries(both.mine) == want and _libraries(both.oracle) == want
+    both.check("FCALL", "f2", "0")
+
+
+def test_function_restore_errors(fboth):
+    both = fboth
+    both.check("FUNCTION", "LOAD", LIB % ("lib1", "f1", 1))
+    cases = [
+        _fpayload(b""),  # empty: OK, nothing changes
+        _fpayload(b"\x00\x01x"),  # not a function record
+        _fpayload(_frec(LIB % ("lib1", "f1b", 11))),  # library exists (APPEND) / replaced
+        _fpayload(_frec(LIB % ("lib3", "f1b", 3))),  # function name held by lib1
+        _fpayload(_frec(LIB % ("lib2", "f2", 2)) * 2),  # one library twice
+        _fpayload(_frec(LIB % ("lib4", "f4", 4) + "\nredis.register_function('f4', function() end)")),
+        _fpayload(b"\xf5\x40"),  # truncated record
+        _fpayload(_frec("#!lua name=x\nfoo(")),  # does not compile
+        _fpayload(_frec("return 1")),  # no shebang
+        _fpayload(_frec("#!lua name=lib2\nreturn 1")),  # registers nothing
+        # the 7.0-rc record: name, engine, has-description, [description,] code
+        _fpayload(b"\xf6\x04lib9\x03LUA\x00" + _frec("redis.register_function('f9', function() return 9 end)")[1:]),
+        _fpayload(b"\xf6\x04lib8\x03LUA\x01\x04desc" + _frec("redis.register_function('f8', function() return 8 end)")[1:]),
+        _fpayload(b"\xf6\x04lib7"),
+        _fpayload(b"", 11),  # a newer RDB version
+        b"\x0a\x00" + b"\x00" * 7,
+    ]
+    for p in cases:
+        for policy in ((), ("REPLACE",)):
+            both.check("FUNCTION", "RESTORE", p, *policy)
+            assert _libraries(both.mine) == _libraries(both.oracle)
+    both.check("FUNCTION", "RESTORE", _fpayload(_frec(LIB % ("lib2", "f2", 2))), "FLUSH")
+    assert _libraries(both.mine) == _libraries(both.oracle)
+    both.check("FCALL", "f2", "0")
+    both.check("FCALL", "f9", "0")

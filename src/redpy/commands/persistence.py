@@ -242,17 +242,18 @@ def misconf_check(c, cmd, argv):
     return None
 
 
-def debug_reload(server, save: bool = True, merge: bool = False) -> bool:
-    """DEBUG RELOAD: save (unless NOSAVE), empty the dataset (unless MERGE), load."""
+def debug_reload(server, save: bool = True, merge: bool = False, allow_dup: bool | None = None) -> bool:
+    """DEBUG RELOAD: save (unless NOSAVE), empty the dataset and the function libraries
+    (unless NOFLUSH: merge), load. A library of the dump that exists is an error unless
+    allow_dup (MERGE's RDBFLAGS_ALLOW_DUP; by default, merge)."""
+    if allow_dup is None:
+        allow_dup = merge
     if save and not save_sync(server):
         return False
     path = rdb_path(server)
     with open(path, "rb") as f:
         buf = f.read()
-    if merge:
-        keep = [(dict(db.data), dict(db.expires)) for db in server.dbs]
-    else:
-        keep = None
+    keep = [(dict(db.data), dict(db.expires)) for db in server.dbs] if merge else None
     for db in server.dbs:
         db.flush()
     if not merge:
@@ -260,14 +261,17 @@ def debug_reload(server, save: bool = True, merge: bool = False) -> bool:
         eng = getattr(server, "lua_engine", None)
         if eng is not None:
             eng.flush_functions()
-    rdb.load_into(server, buf, replace_functions=merge)
-    if keep is not None:
-        for db, (data, expires) in zip(server.dbs, keep):
-            for k, v in data.items():
-                if k not in db.data:
-                    db.data[k] = v
-                    if k in expires:
-                        db.expires[k] = expires[k]
+    try:
+        rdb.load_into(server, buf, replace_functions=allow_dup)
+    finally:
+        # NOFLUSH keeps what was there, also when the load fails
+        if keep is not None:
+            for db, (data, expires) in zip(server.dbs, keep):
+                for k, v in data.items():
+                    if k not in db.data:
+                        db.data[k] = v
+                        if k in expires:
+                            db.expires[k] = expires[k]
     return True
 
 

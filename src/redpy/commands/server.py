@@ -990,11 +990,14 @@ def _debug_reload(server, options):
             save = False
         else:
             raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    from ..persistence.rdb import RdbError
+
     try:
-        if not debug_reload(server, save=save, merge=merge or not flush):
+        if not debug_reload(server, save=save, merge=not flush, allow_dup=merge):
             raise CommandError("ERR")
-    except OSError:
-        raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+    except (OSError, RdbError) as e:
+        log.warning("DEBUG RELOAD: %s", e)
+        raise CommandError("ERR Error trying to load the RDB dump") from None
     log.warning("DB reloaded by DEBUG RELOAD")
     return OK
 
