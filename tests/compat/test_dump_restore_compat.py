@@ -339,6 +339,25 @@ def test_restore_wakes_blocked_client(redpy_server):
         c2.close()
 
 
+@pytest.mark.parametrize("server", ["oracle", "redpy_server"])
+def test_restore_wakes_stream_reader(request, server):
+    """XREAD BLOCK on a missing key is served by the RESTORE that creates it (the reply
+    is the oracle's, checked on both)."""
+    srv = request.getfixturevalue(server)
+    c1, c2 = srv.conn(), srv.conn()
+    try:
+        c1.call("FLUSHALL")
+        c1.call("XADD", "src", "5-1", "f", "v")
+        payload = _bulk(c1.call("DUMP", "src"))
+        c2.send_raw(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$4\r\ndest\r\n$1\r\n0\r\n")
+        time.sleep(0.1)
+        assert c1.call("RESTORE", "dest", "0", payload) == b"+OK\r\n"
+        assert c2.read_reply() == b"*1\r\n*2\r\n$4\r\ndest\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    finally:
+        c1.close()
+        c2.close()
+
+
 def test_migrate(both):
     """MIGRATE from each server to the same target (a third server, the oracle's binary):
     replies, local deletions and the target's content must be the same for both."""

@@ -395,9 +395,10 @@ def cmd_restore(c, argv):
     notify(server, GENERIC, b"restore", key, db.id)
     server.dirty += 1
     from ..types.rlist import RList
+    from ..types.stream import Stream
     from ..types.zset import ZSet
 
-    if isinstance(value, (RList, ZSet)):
+    if isinstance(value, (RList, ZSet, Stream)):
         from ..blocking import signal_key_as_ready
 
         signal_key_as_ready(db, key)
