@@ -12,6 +12,9 @@ the listpack size in bytes). A new entry goes to the last node unless that node
 reached stream-node-max-entries (valid + deleted entries) or its bytes plus the new
 field/value lengths reach stream-node-max-bytes, as streamAppendItem decides. A node
 whose valid count drops to 0 through XDEL is freed, as streamIteratorRemoveEntry does.
+Entries deleted from a node that lives on (XDEL, exact trimming inside a node) stay in
+its `tomb` (Redis only flags them in the listpack), so that the RDB writes the listpack
+Redis would (persistence/rdb.py) and a loaded dump keeps its deleted entries.
 The byte size is an estimate of the listpack encoding (integers and short strings as
 Redis encodes them), exact enough for small entries.
 
