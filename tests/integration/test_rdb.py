@@ -56,6 +56,11 @@ def populate(c: Conn) -> list[tuple[int, str]]:
     run(0, "ZADD", "zlp", "1", "a", "2.5", "b", "-inf", "c", "0.1", "d")
     run(0, "ZADD", "zsl", *[x for i in range(300) for x in (str(i / 3), "m%d" % i)])
     _ok(c.call("PEXPIRE", "zsl", "9000000"))
+    for i in range(1, 260):
+        _ok(c.call("XADD", "stream", "%d-1" % i, "f", str(i), "g", "x" * (i % 30)))
+    run(0, "XDEL", "stream", "5-1", "150-1")
+    _ok(c.call("XGROUP", "CREATE", "stream", "grp", "0"))
+    _ok(c.call("XREADGROUP", "GROUP", "grp", "c1", "COUNT", "3", "STREAMS", "stream", ">"))
     c.call("SELECT", "3")
     run(3, "SET", "str", "in db 3")
     run(3, "RPUSH", "list", "q")
