@@ -268,29 +268,42 @@ def stream_listpack(s: Stream, node: Node, end) -> bytes:
     out = [lp_int(node.count), lp_int(node.deleted), lp_int(nf)]
     out.extend(lp_entry(f) for f in fields)
     out.append(b"\x00\x01")
+    append, extend = out.append, out.extend
     data = s.data
     mms, mseq = node.master
+    small = _LP_SMALL
+    entry, lpi = lp_entry, lp_int
+    same_tail = lpi(nf + 3)
+    other_tail = lpi(2 * nf + 4)
+    lo64, hi64 = -(1 << 63), 1 << 63
     for sid in members:
         fv = data.get(sid)
         flags = 0
         if fv is None:
             fv = tomb[sid]
             flags = 1
-        n = len(fv) // 2
+        n = len(fv) >> 1
         same = n == nf and tuple(fv[0::2]) == fields
         if same:
             flags |= 2
-        out.append(lp_int(flags))
-        out.append(lp_int(_s64(sid[0] - mms)))
-        out.append(lp_int(_s64(sid[1] - mseq)))
+        d_ms = sid[0] - mms
+        d_seq = sid[1] - mseq
+        if d_seq < lo64 or d_seq >= hi64:
+            d_seq = _s64(d_seq)
+        append(small[flags])
+        append(small[d_ms] if d_ms < 128 else lpi(_s64(d_ms)))
+        append(small[d_seq] if 0 <= d_seq < 128 else lpi(d_seq))
         if same:
-            out.extend(lp_entry(v) for v in fv[1::2])
-            out.append(lp_int(n + 3))
+            extend([entry(v) for v in fv[1::2]])
+            append(same_tail)
         else:
-            out.append(lp_int(n))
-            out.extend(lp_entry(x) for x in fv)
-            out.append(lp_int(2 * n + 4))
+            append(lpi(n))
+            extend([entry(x) for x in fv])
+            append(other_tail if n == nf else lpi(2 * n + 4))
     return lp_build(out, len(out))
+
+
+_LP_SMALL = [bytes((v, 1)) for v in range(128)]
 
 
 def _encode_pel_ids(ids) -> bytes:
@@ -595,55 +608,65 @@ def _blob_fail(what: str):
     raise RdbError(f"{what} integrity check failed")
 
 
-def lp_decode(blob: bytes) -> list[bytes]:
-    """The elements of a listpack (integers as their decimal text)."""
+def lp_decode(blob: bytes, ints: bool = False) -> list:
+    """The elements of a listpack: integers as their decimal text, or as int with ints."""
     n = len(blob)
     if n < 7 or int.from_bytes(blob[0:4], "little") != n or blob[-1] != 0xFF:
         _blob_fail("Listpack")
     count = int.from_bytes(blob[4:6], "little")
     out = []
+    append = out.append
+    num = int if ints else (lambda v: b"%d" % v)
     p = 6
     end = n - 1
     while p < end:
         b = blob[p]
         start = p
         if b < 0x80:
-            out.append(b"%d" % b)
+            append(num(b))
             p += 1
         elif b < 0xC0:
             ln = b & 0x3F
-            out.append(blob[p + 1 : p + 1 + ln])
+            append(blob[p + 1 : p + 1 + ln])
             p += 1 + ln
         elif b < 0xE0:
             v = ((b & 0x1F) << 8) | blob[p + 1]
             if v >= 1 << 12:
                 v -= 1 << 13
-            out.append(b"%d" % v)
+            append(num(v))
             p += 2
         elif b < 0xF0:
             ln = ((b & 0x0F) << 8) | blob[p + 1]
-            out.append(blob[p + 2 : p + 2 + ln])
+            append(blob[p + 2 : p + 2 + ln])
             p += 2 + ln
         elif b == 0xF0:
             ln = int.from_bytes(blob[p + 1 : p + 5], "little")
-            out.append(blob[p + 5 : p + 5 + ln])
+            append(blob[p + 5 : p + 5 + ln])
             p += 5 + ln
-        elif b in (0xF1, 0xF2, 0xF3, 0xF4):
-            w = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}[b]
-            out.append(b"%d" % int.from_bytes(blob[p + 1 : p + 1 + w], "little", signed=True))
+        elif b in _LP_INT_WIDTH:
+            w = _LP_INT_WIDTH[b]
+            append(num(int.from_bytes(blob[p + 1 : p + 1 + w], "little", signed=True)))
             p += 1 + w
         else:
             _blob_fail("Listpack")
         if p > end:
             _blob_fail("Listpack")
         enclen = p - start
-        bl = _lp_backlen(enclen)
-        if blob[p : p + len(bl)] != bl:
-            _blob_fail("Listpack")
-        p += len(bl)
+        if enclen <= 127:
+            if blob[p] != enclen:
+                _blob_fail("Listpack")
+            p += 1
+        else:
+            bl = _lp_backlen(enclen)
+            if blob[p : p + len(bl)] != bl:
+                _blob_fail("Listpack")
+            p += len(bl)
     if p != end or (count != 65535 and count != len(out)):
         _blob_fail("Listpack")
     return out
+
+
+_LP_INT_WIDTH = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
 
 
 def ziplist_decode(blob: bytes) -> list[bytes]:
@@ -806,22 +829,28 @@ def _score_from_text(r: Reader, text: bytes) -> float:
 
 
 def _lp_ints(els, i: int, n: int, r: "Reader") -> list[int]:
-    out = []
-    for x in els[i : i + n]:
-        v = string2ll(x)
-        if v is None:
-            r.fail("Stream listpack integrity check failed.")
-        out.append(v)
+    """n integer elements from i (els decoded with ints=True)."""
+    out = els[i : i + n]
     if len(out) != n:
         r.fail("Stream listpack integrity check failed.")
+    for v in out:
+        if type(v) is not int:
+            v = string2ll(v)
+            if v is None:
+                r.fail("Stream listpack integrity check failed.")
+            return [x if type(x) is int else string2ll(x) for x in out]
     return out
+
+
+def _as_bytes(xs) -> list[bytes]:
+    return [b"%d" % x if type(x) is int else x for x in xs]
 
 
 def _stream_node(key: bytes, blob: bytes, r: "Reader"):
     """A node from its rax key and listpack: (Node, [(id, fields and values, deleted)])."""
     bad = "Stream listpack integrity check failed."
     try:
-        els = lp_decode(blob)
+        els = lp_decode(blob, ints=True)
     except RdbError:
         r.fail(bad)
     if not els:
@@ -830,8 +859,8 @@ def _stream_node(key: bytes, blob: bytes, r: "Reader"):
     count, deleted, nf = _lp_ints(els, 0, 3, r)
     if nf < 0 or len(els) < 4 + nf:
         r.fail(bad)
-    fields = tuple(els[3 : 3 + nf])
-    if els[3 + nf] != b"0":
+    fields = tuple(_as_bytes(els[3 : 3 + nf]))
+    if els[3 + nf] != 0:
         r.fail(bad)
     node = Node(master, fields, len(blob))
     node.count, node.deleted = count, deleted
@@ -849,7 +878,7 @@ def _stream_node(key: bytes, blob: bytes, r: "Reader"):
                 r.fail(bad)
             fv = [None] * (2 * nf)
             fv[0::2] = fields
-            fv[1::2] = vals
+            fv[1::2] = _as_bytes(vals)
             i += nf
             want = nf + 3
         else:
@@ -857,7 +886,7 @@ def _stream_node(key: bytes, blob: bytes, r: "Reader"):
             i += 1
             if n < 0 or i + 2 * n > n_els:
                 r.fail(bad)
-            fv = list(els[i : i + 2 * n])
+            fv = _as_bytes(els[i : i + 2 * n])
             i += 2 * n
             want = 2 * n + 4
         (lpc,) = _lp_ints(els, i, 1, r)
