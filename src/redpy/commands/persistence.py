@@ -1,4 +1,5 @@
-"""SAVE, BGSAVE, DUMP, RESTORE, and the server's RDB life cycle.
+"""SAVE, BGSAVE, DUMP, RESTORE, FUNCTION DUMP / RESTORE, DEBUG RELOAD's loading, and
+the server's RDB life cycle.
 
 The life cycle (`rdb_init` from Server.__init__, `load_at_startup` from Server.start,
 `shutdown_save` from Server.prepare_shutdown, `rdb_cron` among the cron hooks):
