@@ -833,12 +833,12 @@ def _lp_ints(els, i: int, n: int, r: "Reader") -> list[int]:
     out = els[i : i + n]
     if len(out) != n:
         r.fail("Stream listpack integrity check failed.")
-    for v in out:
+    for j, v in enumerate(out):
         if type(v) is not int:
             v = string2ll(v)
             if v is None:
                 r.fail("Stream listpack integrity check failed.")
-            return [x if type(x) is int else string2ll(x) for x in out]
+            out[j] = v
     return out
 
 
@@ -941,6 +941,9 @@ def load_stream(r: "Reader", t: int) -> Stream:
     if length != len(ids):
         r.fail("Stream listpack integrity check failed.")
     s.last_id = (r.length(), r.length())
+    if s.nodes and s.last_id < s.nodes[-1].last:
+        # Redis never writes this; XADD would then break the ID order, so it is refused
+        r.fail("Stream listpack integrity check failed.")
     if t == T_STREAM_LISTPACKS_2:
         s.first_id = (r.length(), r.length())
         s.max_deleted_id = (r.length(), r.length())
