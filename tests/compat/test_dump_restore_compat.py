@@ -158,6 +158,22 @@ def test_stream_cross_restore(both, name):
     assert info[0].split(b"last-generated-id")[0] == info[1].split(b"last-generated-id")[0]
 
 
+def test_stream_restored_keeps_node_layout(both):
+    """Nodes split by stream-node-max-bytes (long values) and holding deleted entries:
+    after RESTORE of Redis's payload, further XADDs fill the nodes as Redis does."""
+    for i in range(1, 40):
+        both.oracle.call("XADD", "k", "%d-0" % i, "f", "v" * (i * 37 % 900), "n", str(i))
+    both.oracle.call("XDEL", "k", "3-0", "17-0", "39-0")
+    payload = _bulk(both.oracle.call("DUMP", "k"))
+    both.check("RESTORE", "r", "0", payload)
+    for i in range(40, 80):
+        both.check("XADD", "r", "%d-0" % i, "f", "w" * (i * 53 % 1200), "n", str(i))
+        if i % 9 == 0:
+            both.check("XDEL", "r", "%d-0" % (i - 3))
+    both.check("XINFO", "STREAM", "r")
+    both.check("DUMP", "r")
+
+
 def _v1_stream_payload(v2: bytes) -> bytes:
     """A STREAM_LISTPACKS (type 15, Redis 5/6) payload from a type 19 one: without the
     first ID, max deleted ID and entries added, and without each group's entries read."""
