@@ -68,10 +68,11 @@ def check(path: str, out=sys.stdout) -> int:
         say(f"[info] {stats['expired']} already expired")
         return 1
     end = info["end"]
+    # the checksum is reported once its 8 bytes are read, as redis-check-rdb does
     if info.get("checksum"):
-        say(f"[offset {end}] Checksum OK")
+        say(f"[offset {end + 8}] Checksum OK")
     else:
-        say(f"[offset {end}] RDB file was saved with checksum disabled: no check performed.")
+        say(f"[offset {end + 8}] RDB file was saved with checksum disabled: no check performed.")
     say(f"[offset {end + 8}] \\o/ RDB looks OK! \\o/")
     say(f"[info] {stats['keys']} keys read")
     say(f"[info] {stats['expires']} expires")

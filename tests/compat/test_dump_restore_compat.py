@@ -5,7 +5,12 @@ Every type and encoding is built on both servers; then
   hashtable-encoded sets and hashes with several members, whose order is unspecified);
 - each server's payload RESTOREs into the other with the same content (DEBUG
   DIGEST-VALUE) and the same OBJECT ENCODING;
-- RESTORE's options and error replies are compared byte for byte.
+- RESTORE's options and error replies are compared byte for byte;
+- streams (several listpack nodes, deleted entries, consumer groups with pending
+  entries and consumers) DUMP to Redis's bytes where no time is stored, and restore
+  across with the same XINFO STREAM FULL; a 6.x stream payload (STREAM_LISTPACKS)
+  restores the same on both;
+- FUNCTION DUMP / FUNCTION RESTORE: the payload, each policy and every error.
 """
 
 from __future__ import annotations
@@ -36,6 +41,22 @@ CASES = {
     "zset-listpack": [("ZADD", "k", "1", "a", "2.5", "b", "-3", "c", "1e300", "d", "inf", "e", "-inf", "f", "0.1", "g")],
     "zset-skiplist": [("ZADD", "k", *[x for i in range(200) for x in (str(i / 7), "m%d" % i)])],
     "zset-skiplist-long-member": [("ZADD", "k", "1", "m" * 100, "2", "n")],
+    # streams without consumer groups store no clock: the bytes are Redis's
+    "stream-small": [("XADD", "k", "1-1", "a", "1", "b", "hello"), ("XADD", "k", "1-2", "a", "-70000", "b", BIG)],
+    "stream-fields-differ": [("XADD", "k", "5-0", "a", "1"), ("XADD", "k", "6-0", "x", "y", "z", "12"),
+                             ("XADD", "k", "7-0", "a", "2")],
+    # 250 entries: three nodes at the default stream-node-max-entries 100
+    "stream-multinode": [("XADD", "k", "%d-%d" % (i // 3 + 1, i % 3), "f", str(i), "g", "v" * (i % 9))
+                         for i in range(250)],
+    "stream-deleted": [*[("XADD", "k", "%d-0" % i, "f", str(i)) for i in range(1, 150)],
+                       ("XDEL", "k", "3-0", "50-0", "101-0", "149-0"),
+                       ("XDEL", "k", *["%d-0" % i for i in range(101, 149)])],
+    "stream-emptied": [("XADD", "k", "9-9", "f", "v"), ("XDEL", "k", "9-9")],
+    "stream-trimmed": [*[("XADD", "k", "%d-0" % (i + 1), "f", str(i)) for i in range(30)], ("XTRIM", "k", "MAXLEN", "7")],
+    "stream-minid": [*[("XADD", "k", "%d-1" % i, "f", str(i)) for i in range(1, 20)],
+                     ("XTRIM", "k", "MINID", "11")],
+    "stream-setid": [("XADD", "k", "1-1", "f", "v"), ("XSETID", "k", "99-0", "ENTRIESADDED", "40", "MAXDELETEDID", "50-5")],
+    "stream-empty-group": [("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"), ("XGROUP", "CREATE", "k", "123", "0")],
 }
 # hashtable encodings whose member order Redis does not define: content compared only
 UNORDERED = {
@@ -82,6 +103,146 @@ def test_cross_restore(both, name):
     assert _content(both.oracle, "r") == want
     assert _content(both.mine, "r") == want
     assert _content(both.mine, "k") == want
+
+
+# streams whose groups store delivery and seen times: content compared, not bytes
+STREAM_GROUPS = [
+    *[("XADD", "k", "%d-1" % i, "f", "v%d" % i) for i in range(1, 12)],
+    ("XGROUP", "CREATE", "k", "g1", "0"),
+    ("XGROUP", "CREATE", "k", "g2", "$"),
+    ("XGROUP", "CREATE", "k", "77", "0"),
+    ("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "3", "STREAMS", "k", ">"),
+    ("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "k", ">"),
+    ("XREADGROUP", "GROUP", "77", "bob", "COUNT", "2", "STREAMS", "k", ">"),
+    ("XGROUP", "CREATECONSUMER", "k", "g1", "carol"),
+    ("XACK", "k", "g1", "2-1"),
+    ("XDEL", "k", "3-1", "9-1"),
+    ("XCLAIM", "k", "g1", "carol", "0", "4-1", "RETRYCOUNT", "7"),
+    ("XGROUP", "SETID", "k", "g2", "5-1", "ENTRIESREAD", "3"),
+]
+
+
+def _stream_view(conn: Conn, key: str):
+    """Everything a stream shows but the idle times, which move with the clock."""
+    return (
+        conn.call("XINFO", "STREAM", key, "FULL"),
+        conn.call("XINFO", "STREAM", key),
+        conn.call("XINFO", "GROUPS", key),
+        conn.call("XPENDING", key, "g1"),
+        conn.call("XRANGE", key, "-", "+"),
+        conn.call("DEBUG", "DIGEST-VALUE", key),
+        conn.call("OBJECT", "ENCODING", key),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("stream")) + ["stream-groups"])
+def test_stream_cross_restore(both, name):
+    cmds = CASES.get(name) or STREAM_GROUPS
+    _build(both.oracle, cmds)
+    _build(both.mine, cmds)
+    theirs = _bulk(both.oracle.call("DUMP", "k"))
+    mine = _bulk(both.mine.call("DUMP", "k"))
+    assert both.mine.call("RESTORE", "r", "0", theirs) == b"+OK\r\n"
+    assert both.oracle.call("RESTORE", "r", "0", mine) == b"+OK\r\n"
+    # each restored copy shows what its source shows (times included)
+    for src, dst in ((both.oracle, both.mine), (both.mine, both.oracle)):
+        want = tuple(v.replace(b"'k'", b"'r'") for v in _stream_view(src, "k"))
+        assert _stream_view(dst, "r") == want
+    # a restored stream dumps to the bytes it was restored from
+    assert _bulk(both.mine.call("DUMP", "r")) == theirs
+    # and keeps working the same: new entries go to the same nodes
+    for cmd in (("XADD", "r", "*", "f", "v"), ("XDEL", "r", "10-1"), ("XTRIM", "r", "MAXLEN", "~", "2")):
+        o, m = both.call(*cmd)
+        assert (o[:1] == b"-") == (m[:1] == b"-"), cmd
+    info = [both.call("XINFO", "STREAM", "r")[i] for i in (0, 1)]
+    assert info[0].split(b"last-generated-id")[0] == info[1].split(b"last-generated-id")[0]
+
+
+def test_stream_restored_keeps_node_layout(both):
+    """Nodes split by stream-node-max-bytes (long values) and holding deleted entries:
+    after RESTORE of Redis's payload, further XADDs fill the nodes as Redis does."""
+    for i in range(1, 40):
+        both.oracle.call("XADD", "k", "%d-0" % i, "f", "v" * (i * 37 % 900), "n", str(i))
+    both.oracle.call("XDEL", "k", "3-0", "17-0", "39-0")
+    payload = _bulk(both.oracle.call("DUMP", "k"))
+    both.check("RESTORE", "r", "0", payload)
+    for i in range(40, 80):
+        both.check("XADD", "r", "%d-0" % i, "f", "w" * (i * 53 % 1200), "n", str(i))
+        if i % 9 == 0:
+            both.check("XDEL", "r", "%d-0" % (i - 3))
+    both.check("XINFO", "STREAM", "r")
+    both.check("DUMP", "r")
+
+
+def _v1_stream_payload(v2: bytes) -> bytes:
+    """A STREAM_LISTPACKS (type 15, Redis 5/6) payload from a type 19 one: without the
+    first ID, max deleted ID and entries added, and without each group's entries read."""
+    from redpy.persistence.crc64 import crc64
+    from redpy.persistence.rdb import Reader
+
+    assert v2[0] == 19
+    r = Reader(v2, 1, len(v2) - 10)
+    out = [b"\x0f"]
+    mark = r.pos
+    for _ in range(r.length()):
+        r.string()
+        r.string()
+    r.length()  # length
+    r.length(), r.length()  # last id
+    out.append(v2[mark : r.pos])
+    for _ in range(5):  # first id, max deleted id, entries added
+        r.length()
+    mark = r.pos
+    ngroups = r.length()
+    for _ in range(ngroups):
+        r.string()
+        r.length(), r.length()
+        out.append(v2[mark : r.pos])
+        r.length()  # entries read
+        mark = r.pos
+        for _ in range(r.length()):
+            r.read(16 + 8)
+            r.length()
+        for _ in range(r.length()):
+            r.string()
+            r.read(8)
+            for _ in range(r.length()):
+                r.read(16)
+    out.append(v2[mark : r.pos])
+    assert r.pos == len(v2) - 10
+    body = b"".join(out) + b"\x0a\x00"
+    return body + crc64(0, body).to_bytes(8, "little")
+
+
+@pytest.mark.parametrize("name", ["stream-deleted", "stream-groups", "stream-emptied"])
+def test_stream_v1_payload(both, name):
+    """Redis 7.0 upgrades a 6.x stream on load (entries added = length, first ID from
+    the entries, group offsets estimated): both servers must agree."""
+    cmds = CASES.get(name) or STREAM_GROUPS
+    _build(both.oracle, cmds)
+    v1 = _v1_stream_payload(_bulk(both.oracle.call("DUMP", "k")))
+    both.check("RESTORE", "r", "0", v1)
+    want = _stream_view(both.oracle, "r")
+    assert _stream_view(both.mine, "r") == want
+    assert want[0] != _stream_view(both.oracle, "k")[0] or name == "stream-emptied"  # upgraded, not copied
+
+
+def test_stream_restore_errors(both):
+    from redpy.persistence.crc64 import crc64
+
+    def payload(body: bytes) -> bytes:
+        p = body + b"\x0a\x00"
+        return p + crc64(0, p).to_bytes(8, "little")
+
+    both.check("XADD", "s", "1-1", "f", "v")
+    good = _bulk(both.oracle.call("DUMP", "s"))
+    for bad in (
+        good[:5],  # truncated
+        b"\x13\x01\x05abcde",  # node key not 16 bytes
+        b"\x13\x00\x02",  # metadata cut short
+    ):
+        both.check("RESTORE", "n", "0", payload(bad))
+    both.check("EXISTS", "n")
 
 
 def test_restore_old_encodings(both):
@@ -194,6 +355,25 @@ def test_restore_wakes_blocked_client(redpy_server):
         c2.close()
 
 
+@pytest.mark.parametrize("server", ["oracle", "redpy_server"])
+def test_restore_wakes_stream_reader(request, server):
+    """XREAD BLOCK on a missing key is served by the RESTORE that creates it (the reply
+    is the oracle's, checked on both)."""
+    srv = request.getfixturevalue(server)
+    c1, c2 = srv.conn(), srv.conn()
+    try:
+        c1.call("FLUSHALL")
+        c1.call("XADD", "src", "5-1", "f", "v")
+        payload = _bulk(c1.call("DUMP", "src"))
+        c2.send_raw(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$4\r\ndest\r\n$1\r\n0\r\n")
+        time.sleep(0.1)
+        assert c1.call("RESTORE", "dest", "0", payload) == b"+OK\r\n"
+        assert c2.read_reply() == b"*1\r\n*2\r\n$4\r\ndest\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    finally:
+        c1.close()
+        c2.close()
+
+
 def test_migrate(both):
     """MIGRATE from each server to the same target (a third server, the oracle's binary):
     replies, local deletions and the target's content must be the same for both."""
@@ -246,3 +426,88 @@ def test_migrate(both):
         assert results[0][1] == results[1][1]
     finally:
         target.stop()
+
+
+# ---------------------------------------------------------------------- functions
+
+LIB = "#!lua name=%s\nredis.register_function('%s', function() return %d end)"
+LIB_NAMES = ("lib1", "lib2", "lib3", "lib4", "lib8", "lib9")
+
+
+def _libraries(conn: Conn):
+    """FUNCTION LIST WITHCODE library by library (the order of the list is a dict's)."""
+    return [conn.call("FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE") for name in LIB_NAMES]
+
+
+@pytest.fixture
+def fboth(both):
+    both.check("FUNCTION", "FLUSH")
+    yield both
+    both.check("FUNCTION", "FLUSH")
+
+
+def _fpayload(body: bytes, version: int = 10) -> bytes:
+    from redpy.persistence.crc64 import crc64
+
+    p = body + version.to_bytes(2, "little")
+    return p + crc64(0, p).to_bytes(8, "little")
+
+
+def _frec(code: str) -> bytes:
+    from redpy.persistence.rdb import enc_string
+
+    return b"\xf5" + enc_string(code.encode(), False)
+
+
+def test_function_dump_and_restore_policies(fboth):
+    both = fboth
+    both.check("FUNCTION", "DUMP")  # no libraries: just the footer
+    both.check("FUNCTION", "LOAD", LIB % ("lib1", "f1", 1))
+    one = both.check("FUNCTION", "DUMP")  # one library: the same bytes
+    payload = _bulk(one)
+    for args in ((), ("APPEND",), ("replace",), ("FLUSH",), ("bad",), ("FLUSH", "x")):
+        both.check("FUNCTION", "RESTORE", payload, *args)
+    for bad in ("garbage", "", payload[:-1] + bytes((payload[-1] ^ 1,))):
+        both.check("FUNCTION", "RESTORE", bad)
+    both.check("FUNCTION", "RESTORE")
+    both.check("FUNCTION", "LOAD", LIB % ("lib2", "f2", 2))
+    # each server's two-library payload restores into the other
+    theirs = _bulk(both.oracle.call("FUNCTION", "DUMP"))
+    mine = _bulk(both.mine.call("FUNCTION", "DUMP"))
+    want = _libraries(both.oracle)
+    assert _libraries(both.mine) == want
+    assert both.mine.call("FUNCTION", "RESTORE", theirs, "FLUSH") == b"+OK\r\n"
+    assert both.oracle.call("FUNCTION", "RESTORE", mine, "FLUSH") == b"+OK\r\n"
+    assert _libraries(both.mine) == want and _libraries(both.oracle) == want
+    both.check("FCALL", "f2", "0")
+
+
+def test_function_restore_errors(fboth):
+    both = fboth
+    both.check("FUNCTION", "LOAD", LIB % ("lib1", "f1", 1))
+    cases = [
+        _fpayload(b""),  # empty: OK, nothing changes
+        _fpayload(b"\x00\x01x"),  # not a function record
+        _fpayload(_frec(LIB % ("lib1", "f1b", 11))),  # library exists (APPEND) / replaced
+        _fpayload(_frec(LIB % ("lib3", "f1b", 3))),  # function name held by lib1
+        _fpayload(_frec(LIB % ("lib2", "f2", 2)) * 2),  # one library twice
+        _fpayload(_frec(LIB % ("lib4", "f4", 4) + "\nredis.register_function('f4', function() end)")),
+        _fpayload(b"\xf5\x40"),  # truncated record
+        _fpayload(_frec("#!lua name=x\nfoo(")),  # does not compile
+        _fpayload(_frec("return 1")),  # no shebang
+        _fpayload(_frec("#!lua name=lib2\nreturn 1")),  # registers nothing
+        # the 7.0-rc record: name, engine, has-description, [description,] code
+        _fpayload(b"\xf6\x04lib9\x03LUA\x00" + _frec("redis.register_function('f9', function() return 9 end)")[1:]),
+        _fpayload(b"\xf6\x04lib8\x03LUA\x01\x04desc" + _frec("redis.register_function('f8', function() return 8 end)")[1:]),
+        _fpayload(b"\xf6\x04lib7"),
+        _fpayload(b"", 11),  # a newer RDB version
+        b"\x0a\x00" + b"\x00" * 7,
+    ]
+    for p in cases:
+        for policy in ((), ("REPLACE",)):
+            both.check("FUNCTION", "RESTORE", p, *policy)
+            assert _libraries(both.mine) == _libraries(both.oracle)
+    both.check("FUNCTION", "RESTORE", _fpayload(_frec(LIB % ("lib2", "f2", 2))), "FLUSH")
+    assert _libraries(both.mine) == _libraries(both.oracle)
+    both.check("FCALL", "f2", "0")
+    both.check("FCALL", "f9", "0")

@@ -286,3 +286,111 @@ def test_misconf_check_hook():
     srv.config.stop_writes_on_bgsave_error = True
     srv.config.save = []
     assert misconf_check(c, set_cmd, [b"set", b"k", b"v"]) is None
+
+
+# ---------------------------------------------------------------------- streams
+
+# DUMP (rdbcompression no) from redis-server 7.0.15 of:
+#   XADD k 1-1 a 1 / XADD k 2-5 a hello / XADD k 3-0 b -300 c x / XDEL k 2-5 / XGROUP CREATE k g 0
+_STREAM_DUMP = (
+    b"\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01@BB\x00\x00\x00"
+    b"\x18\x00\x02\x01\x01\x01\x01\x01\x81a\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\x03"
+    b"\x01\x01\x01\x04\x01\x85hello\x06\x04\x01\x00\x01\x02\x01\xdf\xff\x02\x02\x01\x81b\x02\xde\xd4"
+    b"\x02\x81c\x02\x81x\x02\x08\x01\xff\x02\x03\x00\x01\x01\x02\x05\x03\x01\x01g\x00\x00\x81\xff\xff"
+    b"\xff\xff\xff\xff\xff\xff\x00\x00\n\x00\xed?\xcc=\x1af\xa14"
+)
+
+
+class _StreamConfig:
+    stream_node_max_bytes = 4096
+    stream_node_max_entries = 100
+
+
+def _sample_stream():
+    from redpy.types.stream import Group, Stream
+
+    s = Stream()
+    s.append((1, 1), [b"a", b"1"], _StreamConfig)
+    s.append((2, 5), [b"a", b"hello"], _StreamConfig)
+    s.append((3, 0), [b"b", b"-300", b"c", b"x"], _StreamConfig)
+    assert s.delete((2, 5))
+    s.max_deleted_id = (2, 5)
+    s.groups[b"g"] = Group((0, 0), -1)
+    return s
+
+
+def test_stream_listpack_matches_redis():
+    """Master entry, same-fields flag, a deleted entry kept and flagged, deltas, counts."""
+    s = _sample_stream()
+    assert s.nodes[0].tomb == {(2, 5): [b"a", b"hello"]}
+    assert rdb.encode_stream(s, False) == _STREAM_DUMP[1:-10]
+    assert s.nodes[0].bytes == len(rdb.stream_listpack(s, s.nodes[0], None)) == 66
+
+
+def test_stream_load_roundtrip():
+    t, s = rdb.restore_payload(_STREAM_DUMP, Config())
+    assert t == rdb.T_STREAM_LISTPACKS_2
+    assert s.ids == [(1, 1), (3, 0)]
+    assert s.data[(3, 0)] == [b"b", b"-300", b"c", b"x"]
+    (node,) = s.nodes
+    assert (node.master, node.fields, node.count, node.deleted, node.last) == ((1, 1), (b"a",), 2, 1, (3, 0))
+    assert node.tomb == {(2, 5): [b"a", b"hello"]}
+    assert (s.last_id, s.first_id, s.max_deleted_id, s.entries_added) == ((3, 0), (1, 1), (2, 5), 3)
+    assert s.groups[b"g"].entries_read == -1
+    assert rdb.encode_stream(s, False) == _STREAM_DUMP[1:-10]
+    # a deep copy (COPY) keeps the deleted entries too
+    assert rdb.encode_stream(s.copy(), False) == _STREAM_DUMP[1:-10]
+
+
+def test_stream_with_consumers_roundtrip():
+    from redpy.types.stream import NACK, Consumer
+
+    s = _sample_stream()
+    g = s.groups[b"g"]
+    g.last_id, g.entries_read = (3, 0), 2
+    for name, sid, when in ((b"bob", (1, 1), 1700000000123), (b"al", (3, 0), 5)):
+        cons = g.consumers[name] = Consumer(name, when + 1)
+        nack = NACK(cons, when)
+        nack.delivery_count = 300
+        g.pel[sid] = cons.pel[sid] = nack
+    g.consumers[b"idle"] = Consumer(b"idle", 9)
+    body = rdb.encode_stream(s, True)
+    r = rdb.Reader(body)
+    s2 = rdb.load_stream(r, rdb.T_STREAM_LISTPACKS_2)
+    assert r.pos == len(body)
+    g2 = s2.groups[b"g"]
+    assert list(g2.consumers) == [b"al", b"bob", b"idle"]
+    assert g2.pel[(1, 1)].consumer is g2.consumers[b"bob"] and g2.pel[(1, 1)].delivery_count == 300
+    assert g2.consumers[b"bob"].pel[(1, 1)] is g2.pel[(1, 1)]
+    assert (g2.pel[(3, 0)].delivery_time, g2.consumers[b"al"].seen_time) == (5, 6)
+    assert rdb.encode_stream(s2, True) == body
+
+
+def test_stream_load_errors():
+    def fails(body: bytes, message: str, t=rdb.T_STREAM_LISTPACKS_2):
+        with pytest.raises(rdb.RdbError) as e:
+            rdb.load_stream(rdb.Reader(body), t)
+        assert e.value.message == message
+
+    good = _STREAM_DUMP[1:-10]
+    fails(b"\x01\x05abcde", "Stream node key entry is not the size of a stream ID")
+    empty_lp = rdb.lp_build([], 0)
+    fails(b"\x01\x10" + b"\x00" * 16 + rdb.enc_string(empty_lp, False), "Empty listpack inside stream")
+    node = good[: good.index(b"\xff\x02\x03") + 1]  # the node, then length 3 instead of 2
+    fails(node + b"\x03", "Stream listpack integrity check failed.")
+    fails(node + b"\x02\x03\x00", "Unexpected EOF reading RDB file")
+    meta = good[len(node) :]
+    groups = meta.index(b"\x01\x01g")
+    two_groups = node + meta[:groups] + b"\x02" + meta[groups + 1 :] + meta[groups + 1 :]
+    fails(two_groups, "Duplicated consumer group name g")
+    # a consumer claiming an ID the group's PEL does not hold
+    pel = b"\x00" + b"\x01\x03bob" + b"\x00" * 8 + b"\x01" + b"\x00" * 16
+    fails(node + meta[:groups] + b"\x01\x01g\x00\x00\x00" + pel, "Consumer entry not found in group global PEL")
+    # a PEL entry nobody owns
+    nack = b"\x01" + b"\x00" * 15 + b"\x01" + b"\x00" * 8 + b"\x01"
+    fails(node + meta[:groups] + b"\x01\x01g\x00\x00\x00" + nack + b"\x00", "Stream CG PEL entry without consumer")
+    # the 6.x type: no first/max-deleted/entries-added, no entries-read
+    v1 = node + b"\x02\x03\x00" + b"\x01\x01g\x00\x00" + b"\x00\x00"
+    s = rdb.load_stream(rdb.Reader(v1), rdb.T_STREAM_LISTPACKS)
+    assert (s.first_id, s.max_deleted_id, s.entries_added) == ((1, 1), (0, 0), 2)
+    assert s.groups[b"g"].entries_read == 0  # estimated: last ID before the first entry

@@ -1,4 +1,5 @@
-"""SAVE, BGSAVE, DUMP, RESTORE, and the server's RDB life cycle.
+"""SAVE, BGSAVE, DUMP, RESTORE, FUNCTION DUMP / RESTORE, DEBUG RELOAD's loading, and
+the server's RDB life cycle.
 
 The life cycle (`rdb_init` from Server.__init__, `load_at_startup` from Server.start,
 `shutdown_save` from Server.prepare_shutdown, `rdb_cron` among the cron hooks):
@@ -242,27 +243,36 @@ def misconf_check(c, cmd, argv):
     return None
 
 
-def debug_reload(server, save: bool = True, merge: bool = False) -> bool:
-    """DEBUG RELOAD: save (unless NOSAVE), empty the dataset (unless MERGE), load."""
+def debug_reload(server, save: bool = True, merge: bool = False, allow_dup: bool | None = None) -> bool:
+    """DEBUG RELOAD: save (unless NOSAVE), empty the dataset and the function libraries
+    (unless NOFLUSH: merge), load. A library of the dump that exists is an error unless
+    allow_dup (MERGE's RDBFLAGS_ALLOW_DUP; by default, merge)."""
+    if allow_dup is None:
+        allow_dup = merge
     if save and not save_sync(server):
         return False
     path = rdb_path(server)
     with open(path, "rb") as f:
         buf = f.read()
-    if merge:
-        keep = [(dict(db.data), dict(db.expires)) for db in server.dbs]
-    else:
-        keep = None
+    keep = [(dict(db.data), dict(db.expires)) for db in server.dbs] if merge else None
     for db in server.dbs:
         db.flush()
-    rdb.load_into(server, buf)
-    if keep is not None:
-        for db, (data, expires) in zip(server.dbs, keep):
-            for k, v in data.items():
-                if k not in db.data:
-                    db.data[k] = v
-                    if k in expires:
-                        db.expires[k] = expires[k]
+    if not merge:
+        # emptyData flushes the function libraries too
+        eng = getattr(server, "lua_engine", None)
+        if eng is not None:
+            eng.flush_functions()
+    try:
+        rdb.load_into(server, buf, replace_functions=allow_dup)
+    finally:
+        # NOFLUSH keeps what was there, also when the load fails
+        if keep is not None:
+            for db, (data, expires) in zip(server.dbs, keep):
+                for k, v in data.items():
+                    if k not in db.data:
+                        db.data[k] = v
+                        if k in expires:
+                            db.expires[k] = expires[k]
     return True
 
 
@@ -386,12 +396,48 @@ def cmd_restore(c, argv):
     notify(server, GENERIC, b"restore", key, db.id)
     server.dirty += 1
     from ..types.rlist import RList
+    from ..types.stream import Stream
     from ..types.zset import ZSet
 
-    if isinstance(value, (RList, ZSet)):
+    if isinstance(value, (RList, ZSet, Stream)):
         from ..blocking import signal_key_as_ready
 
         signal_key_as_ready(db, key)
+    return OK
+
+
+# ====================================================================== FUNCTION DUMP / RESTORE
+# (here rather than in commands/scripting.py: they are the RDB side of functions; the
+# format and the policies are in persistence/functions.py)
+
+_function_command = command_group("scripting")
+
+
+@_function_command("function|dump")
+def cmd_function_dump(c, argv):
+    """FUNCTION DUMP"""
+    from ..persistence.functions import dump_payload
+
+    return dump_payload(c.server)
+
+
+@_function_command("function|restore")
+def cmd_function_restore(c, argv):
+    """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
+    from ..persistence.functions import restore
+
+    if len(argv) > 4:
+        from ..errors import subcommand_syntax
+
+        raise subcommand_syntax(argv[1], argv[0].decode("latin-1"))
+    policy = "append"
+    if len(argv) == 4:
+        policy = argv[3].lower().decode("latin-1")
+        if policy not in ("append", "replace", "flush"):
+            raise CommandError(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+            )
+    restore(c.server, argv[2], policy)
     return OK
 
 

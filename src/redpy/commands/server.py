@@ -968,6 +968,13 @@ def xor_object_digest(db, key: bytes, digest: bytearray, value) -> None:
             _mix_digest(ele, bytes(field))
             _mix_digest(ele, bytes(val))
             _xor_digest(digest, bytes(ele))
+    elif tname == "stream":
+        # every entry in ID order: "ms.seq", then each field and value
+        data = value.data
+        for sid in value.ids:
+            _mix_digest(digest, b"%d.%d" % sid)
+            for x in data[sid]:
+                _mix_digest(digest, bytes(x))
     else:
         raise CommandError("ERR DEBUG DIGEST is not supported for this type in redpy")
     if key in db.expires:
@@ -1062,11 +1069,14 @@ def _debug_reload(server, options):
             save = False
         else:
             raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    from ..persistence.rdb import RdbError
+
     try:
-        if not debug_reload(server, save=save, merge=merge or not flush):
+        if not debug_reload(server, save=save, merge=not flush, allow_dup=merge):
             raise CommandError("ERR")
-    except OSError:
-        raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+    except (OSError, RdbError) as e:
+        log.warning("DEBUG RELOAD: %s", e)
+        raise CommandError("ERR Error trying to load the RDB dump") from None
     log.warning("DB reloaded by DEBUG RELOAD")
     return OK
 

@@ -4,21 +4,25 @@ Redis 7.0 loads.
 Writing (`rdb_bytes`, `dump_payload`): the header "REDIS0010"; aux fields redis-ver,
 redis-bits, ctime, used-mem, aof-base (what SAVE/BGSAVE of a master without replication
 backlog writes: no repl-* fields); per non-empty db SELECTDB and RESIZEDB; per key an
-optional EXPIRETIME_MS, the type, the key and the value; EOF; the CRC64 (0 when
-rdbchecksum is off). No LRU/LFU opcodes: Redis writes them only under an LRU/LFU
-maxmemory-policy, and redpy tracks neither.
+optional EXPIRETIME_MS, under an LRU (LFU) maxmemory-policy an IDLE (FREQ) opcode,
+the type, the key and the value; EOF; the CRC64 (0 when rdbchecksum is off). redpy
+tracks neither idle times nor access frequencies: IDLE says 0 seconds and FREQ the
+initial counter 5, what OBJECT IDLETIME / FREQ answer; loading skips both. Function
+libraries (persistence/functions.py) follow the aux fields.
 
 Value encodings follow each type's `.encoding` like Redis: strings int-encoded when
 they round-trip and fit 32 bits, else LZF-compressed when longer than 20 bytes and it
 saves at least 4 bytes (rdbcompression), else raw; lists as QUICKLIST_2 with packed
 listpack nodes split like the default quicklist fill; hashes as HASH_LISTPACK or HASH;
 sets as SET_INTSET or SET; sorted sets as ZSET_LISTPACK or ZSET_2 (binary doubles,
-greatest first as Redis writes them).
+greatest first as Redis writes them); streams as STREAM_LISTPACKS_2, each rax node's
+listpack rebuilt entry by entry as streamAppendItem wrote it, deleted entries flagged
+(the bytes are the same as Redis's, DUMP for DUMP).
 
 Reading (`Reader`, `load_file`, `restore_payload`) accepts the old types too: linked
 list, set, zset with text scores, hash, zipmap, ziplist list/zset/hash, intset, quicklist
-v1. Loaded values get the encoding Redis would pick after loading. Any inconsistency
-raises `RdbError` with the offset where reading stopped.
+v1, the 6.x stream (STREAM_LISTPACKS, upgraded as Redis 7.0 does). Loaded values get
+the encoding Redis would pick after loading. Any inconsistency raises `RdbError` with the offset where reading stopped.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import math
 import os
 import struct
 import time
+from bisect import bisect_left
 
 from ..numbers import string2ll
 from ..types.rhash import HASHTABLE as H_HT, LISTPACK as H_LP, Hash
 from ..types.rlist import RList
 from ..types.rset import HASHTABLE as S_HT, INTSET as S_IS, Set
+from ..types.stream import MAX_ID, NACK, U64, ZERO_ID, Consumer, Group, Node, Stream
 from ..types.zset import LISTPACK as Z_LP, SKIPLIST as Z_SL, ZSet
 from . import lzf
 from .crc64 import crc64
@@ -148,18 +154,7 @@ def lp_entry(s) -> bytes:
     n = len(s)
     v = string2ll(bytes(s)) if n <= 20 and n and s[0] in _INT_START else None
     if v is not None:
-        if 0 <= v <= 127:
-            return bytes((v, 1))
-        if -4096 <= v <= 4095:
-            u = v & 0x1FFF
-            return bytes((0xC0 | (u >> 8), u & 0xFF, 2))
-        if -32768 <= v <= 32767:
-            return b"\xf1" + (v & 0xFFFF).to_bytes(2, "little") + b"\x03"
-        if -8388608 <= v <= 8388607:
-            return b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little") + b"\x04"
-        if -(2**31) <= v <= 2**31 - 1:
-            return b"\xf3" + (v & 0xFFFFFFFF).to_bytes(4, "little") + b"\x05"
-        return b"\xf4" + (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little") + b"\x09"
+        return lp_int(v)
     if n < 64:
         head = bytes((0x80 | n,))
     elif n < 4096:
@@ -167,6 +162,22 @@ def lp_entry(s) -> bytes:
     else:
         head = b"\xf0" + n.to_bytes(4, "little")
     return head + bytes(s) + _lp_backlen(len(head) + n)
+
+
+def lp_int(v: int) -> bytes:
+    """One listpack integer entry (lpAppendInteger); v fits a signed 64-bit integer."""
+    if 0 <= v <= 127:
+        return bytes((v, 1))
+    if -4096 <= v <= 4095:
+        u = v & 0x1FFF
+        return bytes((0xC0 | (u >> 8), u & 0xFF, 2))
+    if -32768 <= v <= 32767:
+        return b"\xf1" + (v & 0xFFFF).to_bytes(2, "little") + b"\x03"
+    if -8388608 <= v <= 8388607:
+        return b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little") + b"\x04"
+    if -(2**31) <= v <= 2**31 - 1:
+        return b"\xf3" + (v & 0xFFFFFFFF).to_bytes(4, "little") + b"\x05"
+    return b"\xf4" + (v & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little") + b"\x09"
 
 
 def lp_build(entries: list[bytes], count: int) -> bytes:
@@ -227,6 +238,114 @@ def _intset_blob(members) -> bytes:
         width, fmt = 8, "q"
     return struct.pack("<II%d%s" % (len(ints), fmt), width, len(ints), *ints)
 
+# ---------------------------------------------------------------- streams
+
+
+def _s64(v: int) -> int:
+    v &= U64
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _raw_id(sid) -> bytes:
+    """A stream ID as a rax key: ms and seq as 64-bit big-endian integers."""
+    return sid[0].to_bytes(8, "big") + sid[1].to_bytes(8, "big")
+
+
+def stream_listpack(s: Stream, node: Node, end) -> bytes:
+    """The listpack of one node as streamAppendItem built it: the master entry (valid
+    count, deleted count, master fields, 0), then per entry (deleted ones flagged)
+    flags, ms and seq deltas to the master ID, [field count, fields and] values, and
+    the entry's element count. `end` is the next node's master ID (None: last node)."""
+    ids = s.ids
+    lo = bisect_left(ids, node.master)
+    hi = bisect_left(ids, end) if end is not None else len(ids)
+    members = ids[lo:hi]
+    tomb = node.tomb
+    if tomb:
+        members = sorted(members + list(tomb))
+    fields = node.fields
+    nf = len(fields)
+    out = [lp_int(node.count), lp_int(node.deleted), lp_int(nf)]
+    out.extend(lp_entry(f) for f in fields)
+    out.append(b"\x00\x01")
+    append, extend = out.append, out.extend
+    data = s.data
+    mms, mseq = node.master
+    small = _LP_SMALL
+    entry, lpi = lp_entry, lp_int
+    same_tail = lpi(nf + 3)
+    other_tail = lpi(2 * nf + 4)
+    lo64, hi64 = -(1 << 63), 1 << 63
+    for sid in members:
+        fv = data.get(sid)
+        flags = 0
+        if fv is None:
+            fv = tomb[sid]
+            flags = 1
+        n = len(fv) >> 1
+        same = n == nf and tuple(fv[0::2]) == fields
+        if same:
+            flags |= 2
+        d_ms = sid[0] - mms
+        d_seq = sid[1] - mseq
+        if d_seq < lo64 or d_seq >= hi64:
+            d_seq = _s64(d_seq)
+        append(small[flags])
+        append(small[d_ms] if d_ms < 128 else lpi(_s64(d_ms)))
+        append(small[d_seq] if 0 <= d_seq < 128 else lpi(d_seq))
+        if same:
+            extend([entry(v) for v in fv[1::2]])
+            append(same_tail)
+        else:
+            append(lpi(n))
+            extend([entry(x) for x in fv])
+            append(other_tail if n == nf else lpi(2 * n + 4))
+    return lp_build(out, len(out))
+
+
+_LP_SMALL = [bytes((v, 1)) for v in range(128)]
+
+
+def _encode_pel_ids(ids) -> bytes:
+    return b"".join(_raw_id(sid) for sid in sorted(ids))
+
+
+def encode_stream(s: Stream, compress: bool) -> bytes:
+    """rdbSaveObject for RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0): the rax of listpacks,
+    length, last ID, first ID, max deleted ID, entries added, then the consumer groups
+    (name, last ID, entries read, global PEL with delivery time and count, consumers
+    with seen time and their PEL IDs), every rax in key order."""
+    nodes = s.nodes
+    parts = [enc_len(len(nodes))]
+    for i, node in enumerate(nodes):
+        end = nodes[i + 1].master if i + 1 < len(nodes) else None
+        parts.append(enc_string(_raw_id(node.master), compress))
+        parts.append(enc_string(stream_listpack(s, node, end), compress))
+    for v in (len(s.ids), *s.last_id, *s.first_id, *s.max_deleted_id, s.entries_added):
+        parts.append(enc_len(v))
+    groups = s.groups
+    parts.append(enc_len(len(groups)))
+    for name in sorted(groups):
+        g = groups[name]
+        parts.append(enc_string(name, compress))
+        parts.append(enc_len(g.last_id[0]))
+        parts.append(enc_len(g.last_id[1]))
+        parts.append(enc_len(g.entries_read & U64))
+        pel = g.pel
+        parts.append(enc_len(len(pel)))
+        for sid in sorted(pel):
+            nack = pel[sid]
+            parts.append(_raw_id(sid) + _pack_q(nack.delivery_time) + enc_len(nack.delivery_count))
+        consumers = g.consumers
+        parts.append(enc_len(len(consumers)))
+        for cname in sorted(consumers):
+            cons = consumers[cname]
+            parts.append(enc_string(cname, compress))
+            parts.append(_pack_q(cons.seen_time))
+            parts.append(enc_len(len(cons.pel)))
+            parts.append(_encode_pel_ids(cons.pel))
+    return b"".join(parts)
+
 
 def encode_value(value, compress: bool, config) -> tuple[int, bytes]:
     """rdbSaveObjectType + rdbSaveObject: (type, serialized value)."""
@@ -271,6 +390,8 @@ def encode_value(value, compress: bool, config) -> tuple[int, bytes]:
             parts.append(enc_string(m, compress))
             parts.append(_pack_d(s))
         return T_ZSET_2, b"".join(parts)
+    if t is Stream:
+        return T_STREAM_LISTPACKS_2, encode_stream(value, compress)
     raise RdbError(f"cannot serialize a value of type {t.__name__}")
 
 
@@ -310,7 +431,16 @@ def rdb_chunks(server, now_ms: int | None = None):
             _aux(b"aof-base", 0),
         )
     )
+    if getattr(server, "lua_engine", None) is not None:
+        from .functions import function_records
+
+        yield function_records(server, compress)
     pack_q = _pack_q
+    # rdbSaveKeyValuePair writes the LRU idle time (seconds) under an LRU policy and the
+    # LFU counter under an LFU policy; redpy tracks neither, so each key carries what
+    # OBJECT IDLETIME / OBJECT FREQ answer for it (0 seconds, LFU_INIT_VAL 5).
+    policy = config.maxmemory_policy
+    access = b"\xf8\x00" if "lru" in policy else b"\xf9\x05" if "lfu" in policy else b""
     for db in server.dbs:
         data = db.data
         if not data:
@@ -324,16 +454,17 @@ def rdb_chunks(server, now_ms: int | None = None):
                 when = expires.get(key)
                 if when is not None:
                     append(b"\xfc" + pack_q(when))
+            if access:
+                append(access)
             t = type(value)
             if t is bytes or t is bytearray:
                 # the string fast path of encode_value
                 append(b"\x00")
+                append(enc_string(key, compress))
+                append(enc_string(value, compress))
             else:
                 t, body = encode_value(value, compress, config)
                 append(bytes((t,)) + enc_string(key, compress) + body)
-                continue
-            append(enc_string(key, compress))
-            append(enc_string(value, compress))
             if len(out) > 30000:
                 yield b"".join(out)
                 out.clear()
@@ -477,55 +608,65 @@ def _blob_fail(what: str):
     raise RdbError(f"{what} integrity check failed")
 
 
-def lp_decode(blob: bytes) -> list[bytes]:
-    """The elements of a listpack (integers as their decimal text)."""
+def lp_decode(blob: bytes, ints: bool = False) -> list:
+    """The elements of a listpack: integers as their decimal text, or as int with ints."""
     n = len(blob)
     if n < 7 or int.from_bytes(blob[0:4], "little") != n or blob[-1] != 0xFF:
         _blob_fail("Listpack")
     count = int.from_bytes(blob[4:6], "little")
     out = []
+    append = out.append
+    num = int if ints else (lambda v: b"%d" % v)
     p = 6
     end = n - 1
     while p < end:
         b = blob[p]
         start = p
         if b < 0x80:
-            out.append(b"%d" % b)
+            append(num(b))
             p += 1
         elif b < 0xC0:
             ln = b & 0x3F
-            out.append(blob[p + 1 : p + 1 + ln])
+            append(blob[p + 1 : p + 1 + ln])
             p += 1 + ln
         elif b < 0xE0:
             v = ((b & 0x1F) << 8) | blob[p + 1]
             if v >= 1 << 12:
                 v -= 1 << 13
-            out.append(b"%d" % v)
+            append(num(v))
             p += 2
         elif b < 0xF0:
             ln = ((b & 0x0F) << 8) | blob[p + 1]
-            out.append(blob[p + 2 : p + 2 + ln])
+            append(blob[p + 2 : p + 2 + ln])
             p += 2 + ln
         elif b == 0xF0:
             ln = int.from_bytes(blob[p + 1 : p + 5], "little")
-            out.append(blob[p + 5 : p + 5 + ln])
+            append(blob[p + 5 : p + 5 + ln])
             p += 5 + ln
-        elif b in (0xF1, 0xF2, 0xF3, 0xF4):
-            w = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}[b]
-            out.append(b"%d" % int.from_bytes(blob[p + 1 : p + 1 + w], "little", signed=True))
+        elif b in _LP_INT_WIDTH:
+            w = _LP_INT_WIDTH[b]
+            append(num(int.from_bytes(blob[p + 1 : p + 1 + w], "little", signed=True)))
             p += 1 + w
         else:
             _blob_fail("Listpack")
         if p > end:
             _blob_fail("Listpack")
         enclen = p - start
-        bl = _lp_backlen(enclen)
-        if blob[p : p + len(bl)] != bl:
-            _blob_fail("Listpack")
-        p += len(bl)
+        if enclen <= 127:
+            if blob[p] != enclen:
+                _blob_fail("Listpack")
+            p += 1
+        else:
+            bl = _lp_backlen(enclen)
+            if blob[p : p + len(bl)] != bl:
+                _blob_fail("Listpack")
+            p += len(bl)
     if p != end or (count != 65535 and count != len(out)):
         _blob_fail("Listpack")
     return out
+
+
+_LP_INT_WIDTH = {0xF1: 2, 0xF2: 3, 0xF3: 4, 0xF4: 8}
 
 
 def ziplist_decode(blob: bytes) -> list[bytes]:
@@ -626,7 +767,9 @@ def zipmap_decode(blob: bytes) -> list[bytes]:
 # ---------------------------------------------------------------- objects
 
 
-def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
+def _make_hash(pairs: list[bytes], config, r: Reader, check_values: bool = True) -> Hash | None:
+    """A loaded hash. Only the entry count decides for a ziplist or listpack blob
+    (Redis keeps long values in it); the zipmap and the plain type check lengths too."""
     if not pairs:
         return None
     if len(pairs) % 2:
@@ -640,7 +783,7 @@ def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
         if f in h:
             r.fail("Duplicate hash fields detected")
         h[f] = v
-        if len(f) > limit or len(v) > limit:
+        if check_values and (len(f) > limit or len(v) > limit):
             big = True
     if big or len(h) > config.hash_max_listpack_entries:
         h.encoding = H_HT
@@ -648,6 +791,8 @@ def _make_hash(pairs: list[bytes], config, r: Reader) -> Hash | None:
 
 
 def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
+    """A loaded sorted set. From a ziplist or listpack blob only the entry count decides
+    (Redis keeps long members in it); from the skiplist types the lengths count too."""
     if not pairs:
         return None
     z = ZSet(Z_LP if listpack else Z_SL)
@@ -661,7 +806,7 @@ def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
         d[m] = s
         if len(m) > maxlen:
             maxlen = len(m)
-    fits = len(d) <= config.zset_max_listpack_entries and maxlen <= config.zset_max_listpack_value
+    fits = len(d) <= config.zset_max_listpack_entries and (listpack or maxlen <= config.zset_max_listpack_value)
     z.encoding = Z_LP if fits else Z_SL
     if z.encoding is Z_LP:
         for m, s in d.items():
@@ -678,6 +823,180 @@ def _score_from_text(r: Reader, text: bytes) -> float:
         return float(text.decode("ascii"))
     except (ValueError, UnicodeDecodeError):
         r.fail("Zset listpack with an invalid score")
+
+
+# ---------------------------------------------------------------- streams
+
+
+def _lp_ints(els, i: int, n: int, r: "Reader") -> list[int]:
+    """n integer elements from i (els decoded with ints=True)."""
+    out = els[i : i + n]
+    if len(out) != n:
+        r.fail("Stream listpack integrity check failed.")
+    for j, v in enumerate(out):
+        if type(v) is not int:
+            v = string2ll(v)
+            if v is None:
+                r.fail("Stream listpack integrity check failed.")
+            out[j] = v
+    return out
+
+
+def _as_bytes(xs) -> list[bytes]:
+    return [b"%d" % x if type(x) is int else x for x in xs]
+
+
+def _stream_node(key: bytes, blob: bytes, r: "Reader"):
+    """A node from its rax key and listpack: (Node, [(id, fields and values, deleted)])."""
+    bad = "Stream listpack integrity check failed."
+    try:
+        els = lp_decode(blob, ints=True)
+    except RdbError:
+        r.fail(bad)
+    if not els:
+        r.fail("Empty listpack inside stream")
+    master = (int.from_bytes(key[:8], "big"), int.from_bytes(key[8:], "big"))
+    count, deleted, nf = _lp_ints(els, 0, 3, r)
+    if nf < 0 or len(els) < 4 + nf:
+        r.fail(bad)
+    fields = tuple(_as_bytes(els[3 : 3 + nf]))
+    if els[3 + nf] != 0:
+        r.fail(bad)
+    node = Node(master, fields, len(blob))
+    node.count, node.deleted = count, deleted
+    entries = []
+    i = 4 + nf
+    n_els = len(els)
+    prev = None
+    valid = dead = 0
+    while i < n_els:
+        flags, msd, seqd = _lp_ints(els, i, 3, r)
+        i += 3
+        if flags & 2:
+            vals = els[i : i + nf]
+            if len(vals) != nf:
+                r.fail(bad)
+            fv = [None] * (2 * nf)
+            fv[0::2] = fields
+            fv[1::2] = _as_bytes(vals)
+            i += nf
+            want = nf + 3
+        else:
+            (n,) = _lp_ints(els, i, 1, r)
+            i += 1
+            if n < 0 or i + 2 * n > n_els:
+                r.fail(bad)
+            fv = _as_bytes(els[i : i + 2 * n])
+            i += 2 * n
+            want = 2 * n + 4
+        (lpc,) = _lp_ints(els, i, 1, r)
+        i += 1
+        if lpc != want:
+            r.fail(bad)
+        sid = ((master[0] + msd) & U64, (master[1] + seqd) & U64)
+        if sid < master or (prev is not None and sid <= prev):
+            r.fail(bad)
+        prev = sid
+        if flags & 1:
+            dead += 1
+        else:
+            valid += 1
+        entries.append((sid, fv, flags & 1))
+    if valid != count or dead != deleted or not entries:
+        r.fail(bad)
+    node.last = prev
+    return node, entries
+
+
+def _read_raw_id(r: "Reader"):
+    raw = r.read(16)
+    return (int.from_bytes(raw[:8], "big"), int.from_bytes(raw[8:], "big"))
+
+
+def load_stream(r: "Reader", t: int) -> Stream:
+    """rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS(_2), with Redis's error texts."""
+    s = Stream()
+    nodes = []
+    for _ in range(r.length()):
+        key = r.string()
+        if len(key) != 16:
+            r.fail("Stream node key entry is not the size of a stream ID")
+        blob = r.string()
+        nodes.append(_stream_node(key, blob, r))
+    nodes.sort(key=lambda ne: ne[0].master)
+    ids, data = s.ids, s.data
+    for j, (node, entries) in enumerate(nodes):
+        if j and node.master == nodes[j - 1][0].master:
+            r.fail("Listpack re-added with existing key")
+        if j + 1 < len(nodes) and node.last >= nodes[j + 1][0].master:
+            r.fail("Stream listpack integrity check failed.")
+        for sid, fv, dead in entries:
+            if dead:
+                node.tomb[sid] = fv
+            else:
+                ids.append(sid)
+                data[sid] = fv
+        s.nodes.append(node)
+    length = r.length()
+    if length != len(ids):
+        r.fail("Stream listpack integrity check failed.")
+    s.last_id = (r.length(), r.length())
+    if s.nodes and s.last_id < s.nodes[-1].last:
+        # Redis never writes this; XADD would then break the ID order, so it is refused
+        r.fail("Stream listpack integrity check failed.")
+    if t == T_STREAM_LISTPACKS_2:
+        s.first_id = (r.length(), r.length())
+        s.max_deleted_id = (r.length(), r.length())
+        s.entries_added = r.length()
+    else:
+        # as Redis 7.0 migrates a 6.x stream: no tombstones known, offset = length
+        s.max_deleted_id = ZERO_ID
+        s.entries_added = length
+        s.first_id = ids[0] if ids else MAX_ID
+    groups = {}
+    for _ in range(r.length()):
+        name = r.string()
+        last = (r.length(), r.length())
+        if t == T_STREAM_LISTPACKS_2:
+            er = r.length()
+            if er >> 63:
+                er -= 1 << 64
+        else:
+            er = s.estimate_distance(last)
+        if name in groups:
+            r.fail("Duplicated consumer group name %s" % name.decode("latin-1"))
+        g = groups[name] = Group(last, er)
+        pel = g.pel
+        for _ in range(r.length()):
+            sid = _read_raw_id(r)
+            nack = NACK(None, _unpack_q(r.read(8))[0])
+            nack.delivery_count = r.length()
+            if sid in pel:
+                r.fail("Duplicated global PEL entry loading stream consumer group")
+            pel[sid] = nack
+        consumers = {}
+        for _ in range(r.length()):
+            cname = r.string()
+            if cname in consumers:
+                r.fail("Duplicate stream consumer detected.")
+            cons = consumers[cname] = Consumer(cname, _unpack_q(r.read(8))[0])
+            for _ in range(r.length()):
+                sid = _read_raw_id(r)
+                nack = pel.get(sid)
+                if nack is None:
+                    r.fail("Consumer entry not found in group global PEL")
+                if sid in cons.pel:
+                    r.fail("Duplicated consumer PEL entry  loading a stream consumer group")
+                nack.consumer = cons
+                cons.pel[sid] = nack
+        # Redis checks this only under sanitize-dump-payload; a NACK without an owner
+        # would break XPENDING/XCLAIM here, so it is always refused.
+        for nack in pel.values():
+            if nack.consumer is None:
+                r.fail("Stream CG PEL entry without consumer")
+        g.consumers = dict(sorted(consumers.items()))
+    s.groups = dict(sorted(groups.items()))
+    return s
 
 
 def load_object(r: Reader, t: int, config):
@@ -768,9 +1087,9 @@ def load_object(r: Reader, t: int, config):
                 els = zipmap_decode(blob)
         except RdbError as e:
             r.fail(e.message)
-        return _make_hash(els, config, r)
+        return _make_hash(els, config, r, check_values=t == T_HASH_ZIPMAP)
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2):
-        r.fail("Stream values are not supported by this server")
+        return load_stream(r, t)
     if t in (T_MODULE, T_MODULE_2):
         r.fail("Module values are not supported by this server")
     r.fail(f"Unknown RDB encoding type {t}")
@@ -809,8 +1128,10 @@ def restore_payload(payload: bytes, config):
 # ---------------------------------------------------------------- whole files
 
 
-def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None) -> dict:
-    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key.
+def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None,
+          on_function=None) -> dict:
+    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key and
+    on_function(code) for every function library.
 
     Returns statistics. Raises RdbError at the first inconsistency.
     """
@@ -860,7 +1181,16 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
         if t == OP_MODULE_AUX:
             r.fail("Module auxiliary data is not supported by this server")
         if t in (OP_FUNCTION, OP_FUNCTION2):
-            r.fail("Function libraries in the RDB are not supported by this server")
+            from .functions import read_library
+
+            try:
+                code = read_library(r, t)
+            except RdbError as e:
+                raise RdbError("Failed loading library, " + e.message, e.offset) from None
+            stats["functions"] = stats.get("functions", 0) + 1
+            if on_function:
+                on_function(code)
+            continue
         if t == OP_EOF:
             break
         if t > T_STREAM_LISTPACKS_2 or t == 8:
@@ -896,8 +1226,10 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
     return stats
 
 
-def load_into(server, buf: bytes) -> dict:
-    """Replace the dataset with the dump's content (expired keys are skipped, as a master does)."""
+def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
+    """Replace the dataset with the dump's content (expired keys are skipped, as a master
+    does) and add its function libraries to the current ones (a library that exists is
+    an error unless replace_functions, DEBUG RELOAD MERGE's RDBFLAGS_ALLOW_DUP)."""
     now = int(time.time() * 1000)
     dbs = server.dbs
     loaded = {}
@@ -913,18 +1245,48 @@ def load_into(server, buf: bytes) -> dict:
         if expire != -1:
             db.expires[key] = expire
 
+    compiler = None
+
+    def on_function(code):
+        nonlocal compiler
+        from ..errors import CommandError
+        from .functions import Compiler
+
+        if compiler is None:
+            compiler = Compiler(server)
+        try:
+            compiler.add(code)
+        except CommandError as e:
+            raise RdbError("Failed loading library, " + _err_text(e), 0) from None
+
     # parse into fresh dicts first so that a corrupt file leaves the dataset untouched
     saved = [(db.data, db.expires) for db in dbs]
     for db in dbs:
         db.data, db.expires = {}, {}
     try:
-        stats = parse(buf, server.config, on_key=on_key)
+        stats = parse(buf, server.config, on_key=on_key, on_function=on_function)
+        if compiler is not None:
+            from ..errors import CommandError
+            from .functions import join
+
+            try:
+                join(server, compiler.libraries, replace_functions)
+            except CommandError as e:
+                raise RdbError("Failed loading library, " + _err_text(e), stats["end"]) from None
     except BaseException:
         for db, (d, e) in zip(dbs, saved):
             db.data, db.expires = d, e
         raise
     stats["expired"] = loaded.get("expired", 0)
     return stats
+
+
+def _err_text(e) -> str:
+    """A CommandError's text without the "ERR " code, as Redis logs library errors."""
+    msg = e.args[0] if e.args else b""
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    return msg[4:] if msg.startswith("ERR ") else msg
 
 
 def load_file(server, path: str) -> dict | None:

@@ -12,6 +12,9 @@ the listpack size in bytes). A new entry goes to the last node unless that node
 reached stream-node-max-entries (valid + deleted entries) or its bytes plus the new
 field/value lengths reach stream-node-max-bytes, as streamAppendItem decides. A node
 whose valid count drops to 0 through XDEL is freed, as streamIteratorRemoveEntry does.
+Entries deleted from a node that lives on (XDEL, exact trimming inside a node) stay in
+its `tomb` (Redis only flags them in the listpack), so that the RDB writes the listpack
+Redis would (persistence/rdb.py) and a loaded dump keeps its deleted entries.
 The byte size is an estimate of the listpack encoding (integers and short strings as
 Redis encodes them), exact enough for small entries.
 
@@ -78,7 +81,11 @@ def lp_str_size(s: bytes) -> int:
 
 
 class Node:
-    __slots__ = ("master", "fields", "count", "deleted", "last", "bytes")
+    """One listpack of the rax. `tomb` keeps the entries deleted from it (id -> fields
+    and values) while the node lives: Redis only flags them in the listpack, and the
+    RDB serializes the listpack as it is (persistence/rdb.py)."""
+
+    __slots__ = ("master", "fields", "count", "deleted", "last", "bytes", "tomb")
 
     def __init__(self, master, fields, nbytes):
         self.master = master
@@ -87,6 +94,7 @@ class Node:
         self.deleted = 0
         self.last = master
         self.bytes = nbytes
+        self.tomb = {}
 
 
 class NACK:
@@ -146,6 +154,7 @@ class Stream:
         for n in self.nodes:
             m = Node(n.master, n.fields, n.bytes)
             m.count, m.deleted, m.last = n.count, n.deleted, n.last
+            m.tomb = dict(n.tomb)
             nodes.append(m)
         s.nodes = nodes
         s.last_id, s.first_id, s.max_deleted_id = self.last_id, self.first_id, self.max_deleted_id
@@ -219,9 +228,9 @@ class Stream:
 
     def delete(self, sid) -> bool:
         """streamDeleteItem: remove one entry; a node left without valid entries is freed."""
-        if sid not in self.data:
+        fv = self.data.pop(sid, None)
+        if fv is None:
             return False
-        del self.data[sid]
         i = bisect_left(self.ids, sid)
         del self.ids[i]
         ni = self._node_index(sid)
@@ -230,6 +239,8 @@ class Stream:
         node.deleted += 1
         if node.count == 0:
             del self.nodes[ni]
+        else:
+            node.tomb[sid] = fv
         return True
 
     def range(self, start, end, count=0, rev=False):
@@ -285,8 +296,9 @@ class Stream:
                 elif sid >= minid:
                     break
                 n += 1
+            tomb = node.tomb
             for sid in self.ids[:n]:
-                del self.data[sid]
+                tomb[sid] = self.data.pop(sid)
             del self.ids[:n]
             node.count -= n
             node.deleted += n
