@@ -440,7 +440,8 @@ class Server:
             raise OSError(f"Failed listening on port {port} ({'tls' if ssl_context else 'tcp'}), aborting.")
         bound_port = socks[0].getsockname()[1]
         for sock in socks:
-            srv = await self.loop.create_server(factory, sock=sock, ssl=ssl_context, backlog=self.config.tcp_backlog)
+            # TLS listeners get tls.TLSConnection from their factory, not asyncio's TLS
+            srv = await self.loop.create_server(factory, sock=sock, backlog=self.config.tcp_backlog)
             self.listeners.append(srv)
             if ssl_context is not None:
                 self.tls_listeners.append(srv)

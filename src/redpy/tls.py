@@ -31,9 +31,11 @@ on duplicates of the same listening sockets (the port never closes: connections 
 the backlog meanwhile), so new connections use the new settings and established ones
 keep theirs, as in Redis. CONFIG SET tls-port binds the new port before answering.
 
-Differences left: asyncio drops a failed handshake without sending OpenSSL's alert
-(clients see EOF instead of e.g. "certificate required"), and does not report it, so
-Redis's "Error accepting a client connection: ..." log line is missing.
+Connections run through `TLSConnection` (memory BIOs) rather than asyncio's TLS, so
+that a failed handshake sends OpenSSL's alert and is logged as Redis logs it, and a
+connection over maxclients is cut off before the handshake, as in Redis. The log line
+gives OpenSSL's reason text without its packed error code ("error:0A0000C7:SSL
+routines::"), which Python's ssl module does not expose.
 """
 
 from __future__ import annotations
@@ -139,6 +141,9 @@ class _LibSSL:
                 libssl.SSL_CTX_set_session_id_context.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint]
                 libssl.SSL_CTX_set_ciphersuites.restype = ctypes.c_int
                 libssl.SSL_CTX_set_ciphersuites.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+                # libcrypto's, found through libssl's dependencies
+                libssl.ERR_clear_error.restype = None
+                libssl.ERR_clear_error.argtypes = []
                 cls.lib = libssl
             except (OSError, AttributeError, TypeError):
                 cls.lib = False
@@ -235,6 +240,9 @@ def _base_context(cfg, protocol) -> ssl.SSLContext:
         if ptr is None:
             raise TLSConfigError("Failed to configure ciphersuites: not supported by this Python's ssl module")
         if not _LibSSL.lib.SSL_CTX_set_ciphersuites(ptr, cfg.tls_ciphersuites.encode()):
+            # The failure leaves its error on this thread's OpenSSL error queue, where
+            # the next TLS read on any connection would find it and fail: clear it.
+            _LibSSL.lib.ERR_clear_error()
             raise TLSConfigError("Failed to configure ciphersuites: no cipher match")
     return ctx
 
@@ -342,14 +350,8 @@ def apply_tls_port(server, old) -> None:
 
 
 def _use_context(server, ctx: ssl.SSLContext) -> None:
-    """New connections on the TLS listeners use ctx; the listening sockets stay open."""
+    """New connections use ctx (TLSConnection reads it at accept); established ones keep theirs."""
     server.tls_context = ctx
-    listeners = getattr(server, "tls_listeners", ())
-    if not listeners or server.loop is None:
-        return
-    socks = [s.dup() for srv in listeners for s in srv.sockets]
-    _close_tls_listeners(server)
-    _serve(server, socks, ctx)
 
 
 def _close_tls_listeners(server) -> None:
@@ -365,7 +367,7 @@ def _serve(server, socks, ctx) -> None:
     loop = server.loop
 
     async def start(sock):
-        srv = await loop.create_server(server.tls_client_factory, sock=sock, ssl=ctx, backlog=server.config.tcp_backlog)
+        srv = await loop.create_server(server.tls_client_factory, sock=sock, backlog=server.config.tcp_backlog)
         server.listeners.append(srv)
         server.tls_listeners.append(srv)
 
@@ -374,27 +376,188 @@ def _serve(server, socks, ctx) -> None:
 
 
 def accept_factory(server):
-    """The TLS listeners' protocol factory. asyncio calls it at accept time, before the
-    handshake: Redis refuses a connection over maxclients right there, before any TLS
-    (the client sees its handshake cut off, no error text). Here the handshake has to
-    finish first; the connection is then dropped unanswered and counted as rejected."""
-    from .connection import Client
+    """The TLS listeners' protocol factory: a TLSConnection with the current context."""
 
     def factory():
-        if len(server.clients) >= server.config.maxclients:
-            return _Refused(server)
-        return Client(server)
+        return TLSConnection(server, server.tls_context)
 
     return factory
 
 
-class _Refused(asyncio.Protocol):
-    def __init__(self, server):
-        self.server = server
+def _ssl_reason(e: BaseException) -> str:
+    """The OpenSSL reason text of an SSLError ("peer did not return a certificate")."""
+    text = str(e.args[1]) if isinstance(e, ssl.SSLError) and len(e.args) > 1 else str(e)
+    if text.startswith("[") and "] " in text:
+        text = text.split("] ", 1)[1]
+    return text.split(" (_ssl.c:")[0]
 
-    def connection_made(self, transport) -> None:
-        self.server.stat_rejected_conn += 1
-        transport.abort()
+
+class TLSConnection(asyncio.Protocol):
+    """A TLS server connection driven through memory BIOs, in front of a Client.
+
+    asyncio's own TLS drops a failed handshake without sending OpenSSL's alert, so the
+    client sees EOF where redis-server's clients read e.g. "tlsv13 alert certificate
+    required". Here the handshake runs on an SSLObject over two MemoryBIOs: whatever
+    OpenSSL wants to send (alerts included) is written to the socket before it closes,
+    and the failure is logged as Redis logs it. Redis refuses a connection over
+    maxclients at accept time, before any TLS (the client's handshake is cut off); so
+    does connection_made. After the handshake a Client gets a `TLSTransport` and sees
+    plaintext only.
+    """
+
+    def __init__(self, server, ctx: ssl.SSLContext):
+        self.server = server
+        self.ctx = ctx
+        self.raw = None
+        self.sslobj = None
+        self.client = None
+        self.app_transport = None
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+
+    def connection_made(self, raw) -> None:
+        self.raw = raw
+        server = self.server
+        if len(server.clients) >= server.config.maxclients or self.ctx is None:
+            server.stat_rejected_conn += 1
+            raw.abort()
+            return
+        self.sslobj = self.ctx.wrap_bio(self._incoming, self._outgoing, server_side=True)
+
+    def _send_pending(self) -> None:
+        data = self._outgoing.read()
+        if data and not self.raw.is_closing():
+            self.raw.write(data)
+
+    def _fail(self, reason: str) -> None:
+        log.warning("Error accepting a client connection: %s", reason)
+        self._send_pending()  # the alert, if OpenSSL made one
+        self.raw.close()  # close() still writes what is buffered
+
+    def data_received(self, data: bytes) -> None:
+        if self.sslobj is None:
+            return
+        self._incoming.write(data)
+        if self.client is None:
+            try:
+                self.sslobj.do_handshake()
+            except ssl.SSLWantReadError:
+                self._send_pending()
+                return
+            except ssl.SSLError as e:
+                self._fail(_ssl_reason(e))
+                return
+            self._send_pending()  # the handshake's end and TLS 1.3 session tickets
+            from .connection import Client
+
+            self.client = Client(self.server)
+            self.app_transport = TLSTransport(self)
+            self.client.connection_made(self.app_transport)
+            if self.app_transport.is_closing():
+                return
+        chunks = []
+        while True:
+            try:
+                chunk = self.sslobj.read(262144)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:
+                # close_notify from the client: it is done sending
+                self.raw.close()
+                break
+            except ssl.SSLError as e:
+                log.warning("Error reading from client: %s", _ssl_reason(e))
+                self.raw.abort()
+                return
+            if not chunk:
+                break
+            chunks.append(chunk)
+        if chunks and not self.client.closed:
+            self.client.data_received(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        self._send_pending()
+
+    def eof_received(self):
+        if self.client is None and self.sslobj is not None:
+            fd = -1
+            sock = self.raw.get_extra_info("socket")
+            if sock is not None:
+                fd = sock.fileno()
+            log.warning("Error accepting a client connection: unexpected eof while reading (conn: fd=%d)", fd)
+        return False  # close the transport
+
+    def connection_lost(self, exc) -> None:
+        if self.client is not None:
+            self.client.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self.client is not None and hasattr(self.client, "pause_writing"):
+            self.client.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.client is not None and hasattr(self.client, "resume_writing"):
+            self.client.resume_writing()
+
+
+class TLSTransport(asyncio.Transport):
+    """What a Client sees of a TLS connection: plaintext in, plaintext out."""
+
+    def __init__(self, conn: TLSConnection):
+        super().__init__()
+        self._conn = conn
+
+    def write(self, data) -> None:
+        conn = self._conn
+        if conn.raw.is_closing():
+            return
+        conn.sslobj.write(data)
+        conn._send_pending()
+
+    def writelines(self, chunks) -> None:
+        self.write(b"".join(chunks))
+
+    def close(self) -> None:
+        conn = self._conn
+        if conn.raw.is_closing():
+            return
+        try:
+            conn.sslobj.unwrap()  # queues our close_notify
+        except (ssl.SSLError, ValueError):
+            pass
+        conn._send_pending()
+        conn.raw.close()
+
+    def abort(self) -> None:
+        self._conn.raw.abort()
+
+    def is_closing(self) -> bool:
+        return self._conn.raw.is_closing()
+
+    def get_extra_info(self, name, default=None):
+        conn = self._conn
+        if name == "ssl_object":
+            return conn.sslobj
+        if name == "peercert":
+            return conn.sslobj.getpeercert()
+        if name == "cipher":
+            return conn.sslobj.cipher()
+        if name == "sslcontext":
+            return conn.ctx
+        return conn.raw.get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return self._conn.raw.get_write_buffer_size()
+
+    def set_write_buffer_limits(self, high=None, low=None) -> None:
+        self._conn.raw.set_write_buffer_limits(high, low)
+
+    def pause_reading(self) -> None:
+        self._conn.raw.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._conn.raw.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self._conn.raw.is_reading()
 
 
 # ---------------------------------------------------------------------- listening sockets
