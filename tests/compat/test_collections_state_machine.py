@@ -13,17 +13,14 @@ Sorted sets are deterministic (score, then member bytes) and compared exactly.
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 
 from ..helpers import Conn
+from .machines import DifferentialMachine, as_bytes as _b, run
 
 MEMBERS = st.one_of(st.sampled_from([b"a", b"b", b"c", b"1", b"2", b"-3", b"10", b"x" * 20]), st.binary(max_size=4))
 INTS = st.one_of(st.integers(-3, 6), st.sampled_from([b"x", b"9223372036854775807"]))
-EXAMPLES = int(os.environ.get("REDPY_STATE_EXAMPLES", "40"))
 LIMITS = [
     ("hash-max-listpack-entries", "4"), ("hash-max-listpack-value", "8"),
     ("set-max-intset-entries", "4"),
@@ -34,10 +31,6 @@ DEFAULTS = [
     ("set-max-intset-entries", "512"),
     ("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"),
 ]
-
-
-def _b(v) -> bytes:
-    return v if isinstance(v, bytes) else str(v).encode()
 
 
 def _elements(reply: bytes) -> tuple[bytes, list[bytes]]:
@@ -52,9 +45,7 @@ def _elements(reply: bytes) -> tuple[bytes, list[bytes]]:
     return head, items
 
 
-class _Machine(RuleBasedStateMachine):
-    oracle_port = 0
-    redpy_port = 0
+class _Machine(DifferentialMachine):
     KEYS = st.sampled_from([b"k1", b"k2", b"{t}k3", b"str"])
 
     @initialize(small=st.booleans())
@@ -74,12 +65,6 @@ class _Machine(RuleBasedStateMachine):
                 for param, value in DEFAULTS:
                     conn.call("CONFIG", "SET", param, value)
                 conn.close()
-
-    def same(self, *args) -> bytes:
-        args = [_b(a) for a in args]
-        want, got = self.o.call(*args), self.m.call(*args)
-        assert got == want, f"{args!r}: redpy {got!r} != redis {want!r}"
-        return got
 
     def same_unordered(self, key: bytes, *args) -> None:
         """Equal replies, as sorted multisets if `key` is hashtable-encoded (hash order)."""
@@ -286,22 +271,13 @@ class ZsetMachine(_Machine):
                 self.same(b"ZRANGE", key, b"0", b"-1", b"WITHSCORES")
 
 
-def _run(machine_cls, oracle, redpy_server):
-    machine_cls.oracle_port = oracle.port
-    machine_cls.redpy_port = redpy_server.port
-    case = machine_cls.TestCase
-    case.settings = settings(max_examples=EXAMPLES, stateful_step_count=40, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
-    case().runTest()
-
-
 def test_hash_state_machine(oracle, redpy_server):
-    _run(HashMachine, oracle, redpy_server)
+    run(HashMachine, oracle, redpy_server)
 
 
 def test_set_state_machine(oracle, redpy_server):
-    _run(SetMachine, oracle, redpy_server)
+    run(SetMachine, oracle, redpy_server)
 
 
 def test_zset_state_machine(oracle, redpy_server):
-    _run(ZsetMachine, oracle, redpy_server)
+    run(ZsetMachine, oracle, redpy_server)

@@ -340,35 +340,31 @@ def test_restore_options(both):
     both.check("LRANGE", "x", "0", "-1")
 
 
-def test_restore_wakes_blocked_client(redpy_server):
-    c1, c2 = redpy_server.conn(), redpy_server.conn()
-    try:
-        c1.call("FLUSHALL")
-        c1.call("RPUSH", "src", "hello")
-        payload = _bulk(c1.call("DUMP", "src"))
-        c2.send_raw(b"*3\r\n$5\r\nBLPOP\r\n$4\r\ndest\r\n$1\r\n5\r\n")
-        time.sleep(0.1)
-        assert c1.call("RESTORE", "dest", "0", payload) == b"+OK\r\n"
-        assert c2.read_reply() == b"*2\r\n$4\r\ndest\r\n$5\r\nhello\r\n"
-    finally:
-        c1.close()
-        c2.close()
+_WAKE_CASES = {
+    "list": (("RPUSH", "src", "hello"), b"*3\r\n$5\r\nBLPOP\r\n$4\r\ndest\r\n$1\r\n5\r\n",
+             b"*2\r\n$4\r\ndest\r\n$5\r\nhello\r\n"),
+    "stream": (("XADD", "src", "5-1", "f", "v"),
+               b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$4\r\ndest\r\n$1\r\n0\r\n",
+               b"*1\r\n*2\r\n$4\r\ndest\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+}
 
 
 @pytest.mark.parametrize("server", ["oracle", "redpy_server"])
-def test_restore_wakes_stream_reader(request, server):
-    """XREAD BLOCK on a missing key is served by the RESTORE that creates it (the reply
-    is the oracle's, checked on both)."""
+@pytest.mark.parametrize("kind", sorted(_WAKE_CASES))
+def test_restore_wakes_blocked_client(request, server, kind):
+    """BLPOP / XREAD BLOCK on a missing key is served by the RESTORE that creates it (the
+    replies are the oracle's, checked on both)."""
+    make, block, served = _WAKE_CASES[kind]
     srv = request.getfixturevalue(server)
     c1, c2 = srv.conn(), srv.conn()
     try:
         c1.call("FLUSHALL")
-        c1.call("XADD", "src", "5-1", "f", "v")
+        c1.call(*make)
         payload = _bulk(c1.call("DUMP", "src"))
-        c2.send_raw(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$4\r\ndest\r\n$1\r\n0\r\n")
+        c2.send_raw(block)
         time.sleep(0.1)
         assert c1.call("RESTORE", "dest", "0", payload) == b"+OK\r\n"
-        assert c2.read_reply() == b"*1\r\n*2\r\n$4\r\ndest\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        assert c2.read_reply() == served
     finally:
         c1.close()
         c2.close()

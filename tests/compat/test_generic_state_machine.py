@@ -9,14 +9,11 @@ Each rule sends the same request to the oracle and to redpy and compares the raw
 
 from __future__ import annotations
 
-import os
-
-import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from hypothesis.stateful import initialize, rule
 
 from ..helpers import Conn
+from .machines import DifferentialMachine, run
 
 KEYS = st.sampled_from([b"a", b"b", b"c", b"n", b"{x}1", b"\xff\x00k"])
 VALUES = st.one_of(
@@ -25,16 +22,13 @@ VALUES = st.one_of(
 )
 INTS = st.one_of(st.integers(-5, 5), st.sampled_from([2**63 - 1, -(2**63), 10**20]))
 EXPIRE_OPTS = st.sampled_from([[], [b"NX"], [b"XX"], [b"GT"], [b"LT"], [b"NX", b"XX"], [b"BOGUS"]])
-EXAMPLES = int(os.environ.get("REDPY_STATE_EXAMPLES", "40"))
 
 
 def _int_reply(reply: bytes) -> int | None:
     return int(reply[1:-2]) if reply.startswith(b":") else None
 
 
-class KeyspaceMachine(RuleBasedStateMachine):
-    oracle_port = 0
-    redpy_port = 0
+class KeyspaceMachine(DifferentialMachine):
 
     @initialize()
     def connect(self):
@@ -48,11 +42,6 @@ class KeyspaceMachine(RuleBasedStateMachine):
             conn = getattr(self, name, None)
             if conn is not None:
                 conn.close()
-
-    def same(self, *args) -> bytes:
-        want, got = self.o.call(*args), self.m.call(*args)
-        assert got == want, f"{args!r}: redpy {got!r} != redis {want!r}"
-        return got
 
     # strings
     @rule(key=KEYS, value=VALUES, opts=st.sampled_from([[], [b"NX"], [b"XX"], [b"GET"], [b"KEEPTTL"], [b"EX", b"100"], [b"PX", b"0"], [b"NX", b"XX"]]))
@@ -157,15 +146,5 @@ class KeyspaceMachine(RuleBasedStateMachine):
         assert (want == b"$-1\r\n") == (got == b"$-1\r\n")
 
 
-@pytest.mark.parametrize("run", [0])
-def test_keyspace_state_machine(oracle, redpy_server, run):
-    KeyspaceMachine.oracle_port = oracle.port
-    KeyspaceMachine.redpy_port = redpy_server.port
-    machine = KeyspaceMachine.TestCase
-    machine.settings = settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=30,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    machine().runTest()
+def test_keyspace_state_machine(oracle, redpy_server):
+    run(KeyspaceMachine, oracle, redpy_server, steps=30)

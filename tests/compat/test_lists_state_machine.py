@@ -10,31 +10,20 @@ are deterministic.
 
 from __future__ import annotations
 
-import os
-
-import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, rule
 
 from ..helpers import Conn
+from .machines import DifferentialMachine, run
 
 KEYS = st.sampled_from([b"l1", b"l2", b"{t}l3", b"str"])
 ELEMENTS = st.one_of(st.sampled_from([b"a", b"b", b"", b"1", b"-2", b"9223372036854775808", b"x" * 70]), st.binary(max_size=6))
 INDEXES = st.one_of(st.integers(-6, 6), st.sampled_from([b"x", b"9223372036854775807", b"-9223372036854775808"]))
 COUNTS = st.one_of(st.integers(-2, 5), st.sampled_from([b"x"]))
 SIDES = st.sampled_from([b"LEFT", b"RIGHT", b"left", b"UP"])
-EXAMPLES = int(os.environ.get("REDPY_STATE_EXAMPLES", "40"))
 
 
-def _b(v) -> bytes:
-    return v if isinstance(v, bytes) else str(v).encode()
-
-
-class ListMachine(RuleBasedStateMachine):
-    oracle_port = 0
-    redpy_port = 0
-
+class ListMachine(DifferentialMachine):
     @initialize(packed=st.sampled_from([b"-2", b"2", b"3"]))
     def connect(self, packed):
         self.o = Conn(self.oracle_port)
@@ -51,12 +40,6 @@ class ListMachine(RuleBasedStateMachine):
             if conn is not None:
                 conn.call("CONFIG", "SET", "list-max-listpack-size", "-2")
                 conn.close()
-
-    def same(self, *args) -> bytes:
-        args = [_b(a) for a in args]
-        want, got = self.o.call(*args), self.m.call(*args)
-        assert got == want, f"{args!r}: redpy {got!r} != redis {want!r}"
-        return got
 
     @rule(cmd=st.sampled_from([b"LPUSH", b"RPUSH", b"LPUSHX", b"RPUSHX"]), key=KEYS, elements=st.lists(ELEMENTS, min_size=1, max_size=5))
     def push(self, cmd, key, elements):
@@ -127,13 +110,4 @@ class ListMachine(RuleBasedStateMachine):
 
 
 def test_list_state_machine(oracle, redpy_server):
-    ListMachine.oracle_port = oracle.port
-    ListMachine.redpy_port = redpy_server.port
-    machine = ListMachine.TestCase
-    machine.settings = settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=40,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    machine().runTest()
+    run(ListMachine, oracle, redpy_server)

@@ -604,17 +604,6 @@ def _histogram_entry(cmd, proto: int) -> bytes:
     return encode(cmd.fullname.encode(), proto) + encode(body, proto)
 
 
-def _lookup_by_name(name: bytes):
-    """lookupCommandBySds: "name" or "container|sub", case-insensitive."""
-    parts = name.lower().split(b"|")
-    if len(parts) > 2:
-        return None
-    cmd = COMMANDS.get(parts[0])
-    if cmd is None or len(parts) == 1:
-        return cmd
-    return cmd.subcommands.get(parts[1]) if cmd.subcommands else None
-
-
 @command("latency|histogram")
 def cmd_latency_histogram(c, argv):
     """LATENCY HISTOGRAM [command ...]
@@ -630,7 +619,7 @@ def cmd_latency_histogram(c, argv):
     else:
         chosen = []
         for name in argv[2:]:
-            cmd = _lookup_by_name(name)
+            cmd = _lookup_by_fullname(name)
             if cmd is None:
                 continue
             if cmd.latency:
