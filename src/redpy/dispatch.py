@@ -107,7 +107,7 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
                 'ERR %s command not allowed. If the %s option is set to "local", you can run it '
                 "from a local connection, otherwise you need to set this option in the "
                 "configuration file, and then restart the server."
-                % (cmd.name.upper(), "enable-debug-command" if cmd.name == "debug" else "enable-module-command")
+                % (("DEBUG", "enable-debug-command") if cmd.name == "debug" else ("MODULE", "enable-module-command"))
             ),
         )
     server = c.server

@@ -126,8 +126,9 @@ class Command:
         for attr in _FLAG_ATTRS:
             setattr(self, attr, attr in self.flags)
         # CMD_PROTECTED is not among the flags COMMAND INFO shows; Redis 7.0 sets it on
-        # DEBUG and MODULE's subcommands (enable-debug-command / enable-module-command).
-        self.protected = fullname == "debug" or fullname.startswith("module|")
+        # DEBUG and on MODULE LOAD/LOADEX/UNLOAD (enable-debug-command /
+        # enable-module-command); MODULE LIST and HELP are not protected.
+        self.protected = fullname in ("debug", "module|load", "module|loadex", "module|unload")
         self.first_key, self.last_key, self.step = info[3], info[4], info[5]
         cats = info[6]["set"] if "set" in info[6] else info[6]["a"]
         self.acl_categories = tuple(c["s"][1:] for c in cats)

@@ -662,6 +662,95 @@ def cmd_latency_help(c, argv):
     return _help("LATENCY", _HELP_LATENCY)
 
 
+# ====================================================================== MODULE
+# Redis modules are native shared objects written against redis-server's C module API,
+# which redpy does not have. So no module is ever loaded: MODULE LIST is always empty,
+# MODULE LOAD/LOADEX fail as Redis fails on a module it cannot load (the same reply, a
+# log line saying why), and MODULE UNLOAD finds no module by any name.
+
+_LOAD_FAILED = "ERR Error loading the extension. Please check the server logs."
+
+
+def _module_load(path: bytes) -> None:
+    """moduleLoad's checks in order, then the refusal every loadable file meets here."""
+    name = path.decode("utf-8", "surrogateescape")
+    try:
+        st = os.stat(path)
+    except OSError:
+        log.warning("Module %s failed to load: %s: cannot open shared object file: No such file or directory", name, name)
+        raise CommandError(_LOAD_FAILED) from None
+    if not st.st_mode & 0o111:
+        log.warning("Module %s failed to load: It does not have execute permissions.", name)
+        raise CommandError(_LOAD_FAILED)
+    log.warning("Module %s failed to load: redpy cannot load Redis modules (native shared objects).", name)
+    raise CommandError(_LOAD_FAILED)
+
+_HELP_MODULE = (
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+)
+
+
+@command("module|list")
+def cmd_module_list(c, argv):
+    """MODULE LIST
+
+    Always empty: redpy cannot load Redis modules (native shared objects).
+    """
+    return []
+
+
+@command("module|load")
+def cmd_module_load(c, argv):
+    """MODULE LOAD path [arg ...]
+
+    Fails like a module Redis cannot load: redpy has no native module API.
+    """
+    _module_load(argv[2])
+
+
+@command("module|loadex")
+def cmd_module_loadex(c, argv):
+    """MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...]
+
+    The arguments are checked as parseLoadexArguments does (its errors are logged and
+    answered like a failed load); then the load fails as MODULE LOAD's does.
+    """
+    args = argv[3:]
+    i = 0
+    while i < len(args):
+        word = args[i].lower()
+        if word == b"config":
+            if i + 2 >= len(args):
+                log.info("CONFIG specified without name value pair")
+                raise CommandError(_LOAD_FAILED)
+            i += 3
+        elif word == b"args":
+            break
+        else:
+            log.info("Syntax Error from arguments to loadex around %s.", args[i].decode("utf-8", "replace"))
+            raise CommandError(_LOAD_FAILED)
+    _module_load(argv[2])
+
+
+@command("module|unload")
+def cmd_module_unload(c, argv):
+    """MODULE UNLOAD name"""
+    raise CommandError("ERR Error unloading module: no such module with that name")
+
+
+@command("module|help")
+def cmd_module_help(c, argv):
+    """MODULE HELP"""
+    return _help("MODULE", _HELP_MODULE)
+
+
 # ====================================================================== MEMORY
 
 
