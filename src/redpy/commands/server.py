@@ -662,6 +662,47 @@ def cmd_latency_help(c, argv):
     return _help("LATENCY", _HELP_LATENCY)
 
 
+# ====================================================================== LOLWUT
+
+
+@command("lolwut")
+def cmd_lolwut(c, argv):
+    """LOLWUT [VERSION version] [arg ...]
+
+    VERSION 5 (and 4.9) draws Schotter, VERSION 6 (and 5.9) the skyline; any other
+    version, as this server's own 7.0, answers the version line. The art's random
+    parts use Python's generator, so they differ from redis-server's.
+    """
+    from .. import lolwut
+
+    version = "7.0.15"
+    args = argv[1:]
+    if len(argv) >= 3 and argv[1].lower() == b"version":
+        v = _getlong(argv[2])
+        version = "%d.0.0" % (v & 0xFFFFFFFF)  # printed with %u
+        args = argv[3:]
+    if (version[:2] == "5." and version[2] != "9") or version[:3] == "4.9":
+        cols, per_row, per_col = 66, 8, 12
+        if len(args) > 0:
+            cols = _getlong(args[0])
+        if len(args) > 1:
+            per_row = _getlong(args[1])
+        if len(args) > 2:
+            per_col = _getlong(args[2])
+        cols = min(max(cols, 1), 1000)
+        per_row = min(max(per_row, 1), 200)
+        per_col = min(max(per_col, 1), 200)
+        return Verbatim(lolwut.schotter(cols, per_row, per_col).encode())
+    if (version[:2] == "6." and version[2] != "9") or version[:3] == "5.9":
+        cols, rows = 80, 20
+        if len(args) > 0:
+            cols = _getlong(args[0])
+        if len(args) > 1:
+            rows = _getlong(args[1])
+        return Verbatim(lolwut.skyline(min(max(cols, 1), 1000), min(max(rows, 1), 1000)).encode())
+    return Verbatim(b"Redis ver. 7.0.15\n")
+
+
 # ====================================================================== MODULE
 # Redis modules are native shared objects written against redis-server's C module API,
 # which redpy does not have. So no module is ever loaded: MODULE LIST is always empty,
