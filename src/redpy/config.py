@@ -236,6 +236,12 @@ def _apply_tls(server, old):
     _tls("apply_tls_config", server, old)
 
 
+def _aof_apply(server, old):
+    from .persistence.aof import apply_appendonly
+
+    apply_appendonly(server, old)
+
+
 PARAMS: list[Param] = [
     # network and clients
     _x("bind", ["*", "-::*"], _parse_bind, _render_words),
@@ -300,7 +306,7 @@ PARAMS: list[Param] = [
     _x("dir", "", _parse_dir, str, protected=True),
     _b("rdb-save-incremental-fsync", True),
     # append only file
-    _b("appendonly", False),
+    _b("appendonly", False, apply=lambda server, old: _aof_apply(server, old)),
     _s("appendfilename", "appendonly.aof", immutable=True),
     _s("appenddirname", "appendonlydir", immutable=True),
     _e("appendfsync", "everysec", ("everysec", "always", "no")),

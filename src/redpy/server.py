@@ -76,6 +76,16 @@ class Server:
         # True once something consumes propagated writes (AOF, replicas, MONITOR-like
         # feeds): until then dispatch does not call propagate() at all.
         self.propagating = False
+        # AOF (persistence/aof.py): the buffer written before replies go out, the ops of
+        # the current execution unit, a handler's argv rewrite (or aof.PREVENT), and
+        # prop_pending when either was set (dispatch then calls propagate)
+        from .persistence.aof import Aof
+
+        self.aof = Aof()
+        self.aof_buf = bytearray()
+        self.prop_ops: list = []
+        self.prop_rewrite = None
+        self.prop_pending = False
         self.monitors: list[Client] = []
         from .pubsub import PubSub
 
@@ -126,6 +136,9 @@ class Server:
         from .commands.persistence import rdb_init
 
         rdb_init(self)
+        from .persistence import aof as _aof
+
+        self.cron_hooks.append(lambda: _aof.cron(self))
 
     # ------------------------------------------------------------------ stats
 
@@ -185,6 +198,8 @@ class Server:
     def key_expired(self, db: Database, key: bytes) -> None:
         """A key was deleted because its deadline passed (lazily or by the cron)."""
         self.stat_expiredkeys += 1
+        if self.propagating:
+            self.propagate_argv(db.id, [b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL", key])
         if self.config.notify_keyspace_events:
             from .notify import EXPIRED, notify
 
@@ -193,8 +208,42 @@ class Server:
                 # from the cron no read follows to flush the subscribers: do it soon
                 self.loop.call_soon(self.flush_pending)
 
-    def propagate(self, c: Client, cmd, argv: list[bytes]) -> None:
-        """Feed a write to the AOF and replicas. Nothing consumes it until persistence."""
+    def propagate(self, c: Client, cmd, argv, dirtied: bool = True) -> None:
+        """After a top-level command (dispatch, served blocked clients): write its
+        rewritten argv and the ops it queued, as one unit (MULTI/EXEC if several)."""
+        from .persistence.aof import propagate
+
+        propagate(self, c, cmd, argv, dirtied)
+
+    def propagate_inner(self, c: Client, cmd, argv, dirtied: bool = True) -> None:
+        """After a command run by EXEC or a script: queue its op in the unit."""
+        from .persistence.aof import propagate_inner
+
+        propagate_inner(self, c, cmd, argv, dirtied)
+
+    def also_propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """alsoPropagate: queue an extra op in the current unit (only while propagating)."""
+        self.prop_ops.append((dbid, argv))
+        self.prop_pending = True
+
+    def rewrite_propagation(self, argv) -> None:
+        """rewriteClientCommandVector for propagation: argv replaces the command's own
+        (aof.PREVENT: the command itself is not propagated). Only while propagating."""
+        self.prop_rewrite = argv
+        self.prop_pending = True
+
+    def propagate_argv(self, dbid: int, argv: list[bytes]) -> None:
+        """propagateNow: write an op at once, outside any unit (expired or evicted keys)."""
+        if self.propagating:
+            from .persistence.aof import encode_argv, feed
+
+            feed(self, dbid, encode_argv(argv))
+
+    def aof_flush(self) -> None:
+        """Write (and per appendfsync, fsync) the AOF buffer: before replies go out."""
+        from .persistence.aof import flush
+
+        flush(self)
 
     def latency_sample(self, event: str, ms: int) -> None:
         """Record a latency event if it reaches latency-monitor-threshold (LATENCY)."""
@@ -334,7 +383,12 @@ class Server:
         cfg = self.config
         # Load the dump before listening; a corrupt dump raises RdbLoadError (an
         # OSError, so run() exits with status 1 instead of starting empty).
-        from .commands.persistence import load_at_startup
+        if cfg.appendonly:
+            # the AOF (manifest, base, incr files) instead of the dump; a bad AOF
+            # raises AofError (an OSError: run() exits with status 1)
+            from .persistence.aof import load_at_startup
+        else:
+            from .commands.persistence import load_at_startup
 
         load_at_startup(self)
         factory = lambda: Client(self)  # noqa: E731
@@ -388,8 +442,12 @@ class Server:
     def prepare_shutdown(self, mode: str) -> bool:
         """Redis's prepareForShutdown: save if needed; False if it must not stop."""
         from .commands.persistence import shutdown_save
+        from .persistence.aof import shutdown as aof_shutdown
 
-        return shutdown_save(self, mode)
+        if not shutdown_save(self, mode):
+            return False
+        aof_shutdown(self)
+        return True
 
     def _finish_shutdown(self) -> None:
         if self._cron_handle is not None:

@@ -198,6 +198,8 @@ def rdb_cron(server) -> None:
         if done == 0:
             return
         _bgsave_done(server, os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
+    if server.aof.child_pid > 0:
+        return  # hasActiveChildProcess: nothing starts while the AOF rewrite runs
     now = int(time.time())
     retry_ok = now - server.lastbgsave_try > BGSAVE_RETRY_DELAY or server.rdb_last_bgsave_status == "ok"
     if server.rdb_bgsave_scheduled and retry_ok:
@@ -299,9 +301,40 @@ def cmd_bgsave(c, argv):
             server.rdb_bgsave_scheduled = True
             return Simple(b"Background saving scheduled")
         raise CommandError("ERR Background save already in progress")
+    if server.aof.child_pid > 0:
+        if schedule:
+            server.rdb_bgsave_scheduled = True
+            return Simple(b"Background saving scheduled")
+        raise CommandError(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+        )
     if not save_background(server):
         raise CommandError("ERR")
     return Simple(b"Background saving started")
+
+
+@server_command("bgrewriteaof")
+def cmd_bgrewriteaof(c, argv):
+    """BGREWRITEAOF
+
+    With a BGSAVE running the rewrite is scheduled and starts from the cron once it ends.
+    """
+    from ..persistence import aof
+
+    server = c.server
+    if server.aof.child_pid > 0:
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if server.rdb_child_pid > 0:
+        server.aof.rewrite_scheduled = True
+        return Simple(b"Background append only file rewriting scheduled")
+    if server.aof.manifest is None:
+        server.aof.manifest = aof._read_manifest_or_new(server)
+    if not aof.rewrite_background(server):
+        raise CommandError(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+        )
+    return Simple(b"Background append only file rewriting started")
 
 
 @generic_command("dump")
