@@ -410,10 +410,15 @@ def cmd_restore(c, argv):
 
             notify(server, GENERIC, b"del", key, db.id)
             server.dirty += 1
+            if server.propagating:
+                server.rewrite_propagation([b"UNLINK" if server.config.lazyfree_lazy_server_del else b"DEL", key])
         return OK
     db.add(key, value)
     if ttl:
         db.set_expire(key, ttl)
+        if not absttl and server.propagating:
+            # propagated with the absolute deadline and ABSTTL (as Redis)
+            server.rewrite_propagation([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])
     from ..notify import GENERIC, notify
 
     notify(server, GENERIC, b"restore", key, db.id)

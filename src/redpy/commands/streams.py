@@ -170,9 +170,11 @@ def _nogroup(key: bytes, group: bytes) -> CommandError:
 
 class _TrimArgs:
     __slots__ = ("strategy", "maxlen", "minid", "approx", "limit", "id", "id_given",
-                 "seq_given", "nomkstream")
+                 "seq_given", "nomkstream", "approx_idx", "limit_idx")
 
     def __init__(self):
+        self.approx_idx = 0
+        self.limit_idx = None
         self.strategy = None
         self.maxlen = 0
         self.minid = ZERO_ID
@@ -203,6 +205,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             nxt = argv[i + 1]
             if more >= 2 and nxt == b"~":
                 a.approx = True
+                a.approx_idx = i + 1
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
@@ -218,6 +221,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             nxt = argv[i + 1]
             if more >= 2 and nxt == b"~":
                 a.approx = True
+                a.approx_idx = i + 1
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
@@ -225,6 +229,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             i += 1
             a.strategy = "minid"
         elif lo == b"limit" and more:
+            a.limit_idx = i
             a.limit = _int(argv[i + 1])
             if a.limit < 0:
                 raise CommandError("ERR The LIMIT argument must be >= 0.")
@@ -257,6 +262,22 @@ def _parse_add_trim(c, argv, xadd: bool):
 
 def _trim(s: Stream, a: _TrimArgs) -> int:
     return s.trim(a.strategy, a.maxlen, a.minid, a.approx, a.limit)
+
+
+def _prop_trim(argv: list, s: Stream, a: _TrimArgs) -> list:
+    """streamRewriteApproxSpecifier + streamRewriteTrimArgument: a "~" trim propagates
+    as "=" with the threshold it reached (the LIMIT dropped: "=" refuses it)."""
+    argv = list(argv)
+    i = a.approx_idx
+    argv[i] = b"="
+    if a.strategy == "maxlen":
+        argv[i + 1] = b"%d" % len(s)
+    else:
+        argv[i + 1] = fmt_id(s.ids[0]) if s.ids else fmt_id(_incr(s.last_id))
+    j = a.limit_idx
+    if j is not None:
+        del argv[j : j + 2]
+    return argv
 
 
 @command("xadd")
@@ -301,6 +322,13 @@ def cmd_xadd(c, argv):
     if a.strategy is not None:
         if _trim(s, a):
             notify(c.server, NOTIFY_STREAM, b"xtrim", key, db.id)
+    if c.server.propagating and (not a.id_given or not a.seq_given or a.approx):
+        # the generated ID (and an approximate trim's outcome) are propagated
+        prop = list(argv)
+        prop[pos - 1] = fmt_id(sid)
+        if a.approx:
+            prop = _prop_trim(prop, s, a)
+        c.server.rewrite_propagation(prop)
     signal_key_as_ready(db, key)
     return fmt_id(sid)
 
@@ -318,6 +346,8 @@ def cmd_xtrim(c, argv):
         notify(c.server, NOTIFY_STREAM, b"xtrim", key, c.db.id)
         c.db.signal_modified(key)
         c.server.dirty += deleted
+        if a.approx and c.server.propagating:
+            c.server.rewrite_propagation(_prop_trim(argv, s, a))
     return deleted
 
 
