@@ -622,7 +622,12 @@ def _blmove_generic(c, src_key: bytes, dst_key: bytes, wherefrom: int, whereto: 
         except CommandError as e:
             return e
         if rc.server.propagating:
-            rc.server.rewrite_propagation(prop)
+            # served later: Redis builds the directions from its shared "left"/"right"
+            if len(prop) == 5:
+                side = {HEAD: b"left", TAIL: b"right"}
+                rc.server.rewrite_propagation([b"LMOVE", key, dst_key, side[wherefrom], side[whereto]])
+            else:
+                rc.server.rewrite_propagation(prop)
         return reply
 
     return block_for_keys(c, [src_key], deadline, RList, serve)
