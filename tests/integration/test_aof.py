@@ -619,3 +619,105 @@ def test_kill9_everysec_loss_window():
     # machine crash would lose up to ~1 s of writes. Measured and printed, not bounded.
     print(f"\nappendfsync everysec: {n} acknowledged writes, {lost} lost (per kill: {windows})")
     assert n > 500
+
+
+# --------------------------------------------------------------------- replay of a mixed workload
+
+
+def _workload(c: Conn, rng: random.Random, n: int, payload: bytes) -> None:
+    """Many kinds of writes whose propagation Redis rewrites, pipelined."""
+    cmds = []
+    for i in range(n):
+        k = "k%d" % rng.randrange(40)
+        r = rng.randrange(22)
+        if r == 0:
+            cmds.append(["SET", k, str(i), "EX", str(rng.randrange(100, 1000))])
+        elif r == 1:
+            cmds.append(["INCRBYFLOAT", "f" + k, "%.3f" % rng.uniform(-5, 5)])
+        elif r == 2:
+            cmds.append(["HINCRBYFLOAT", "h" + k, "fld", "0.1"])
+        elif r == 3:
+            cmds.append(["SADD", "s" + k, *[str(rng.randrange(50)) for _ in range(4)]])
+        elif r == 4:
+            cmds.append(["SPOP", "s" + k, str(rng.randrange(3))])
+        elif r == 5:
+            cmds.append(["SPOP", "s" + k])
+        elif r == 6:
+            cmds.append(["RPUSH", "l" + k, str(i), str(i + 1)])
+        elif r == 7:
+            cmds.append(["BLMPOP", "0.01", "1", "l" + k, "LEFT", "COUNT", "2"] if rng.random() < 0.5 else ["LMPOP", "1", "l" + k, "RIGHT"])
+        elif r == 8:
+            cmds.append(["ZADD", "z" + k, str(rng.random()), str(i)])
+        elif r == 9:
+            cmds.append(["BZPOPMIN", "z" + k, "0.01"] if rng.random() < 0.5 else ["ZMPOP", "1", "z" + k, "MAX", "COUNT", "2"])
+        elif r == 10:
+            cmds.append(["EXPIRE", k, str(rng.randrange(-1, 500))])
+        elif r == 11:
+            cmds.append(["PEXPIRE", "l" + k, str(rng.randrange(100000, 900000)), "NX"])
+        elif r == 12:
+            cmds.append(["GETEX", k, "PX", str(rng.randrange(100000, 900000))])
+        elif r == 13:
+            cmds.append(["GETDEL", k])
+        elif r == 14:
+            cmds.append(["EVAL", "redis.call('incr', KEYS[1]); return redis.call('expire', KEYS[1], 1000)", "1", "n" + k])
+        elif r == 15:
+            cmds += [["MULTI"], ["INCR", "m" + k], ["SELECT", "2"], ["SET", k, "in2"], ["SELECT", "0"], ["EXEC"]]
+        elif r == 16:
+            cmds.append(["SETEX", k, "500", "x"])
+        elif r == 17:
+            cmds.append(["LMOVE", "l" + k, "l" + k + "x", "LEFT", "RIGHT"])
+        elif r == 18:
+            cmds.append(["SET", "p" + k, "v", "PX", "1"])
+        elif r == 19:
+            cmds.append(["GET", "p" + k])  # may expire lazily: a DEL is propagated
+        elif r == 20:
+            cmds.append(["XADD", "x" + k, "MAXLEN", "~", "5", "*", "f", str(i)])
+        else:
+            cmds.append(["RESTORE", "r" + k, str(rng.randrange(100000, 900000)), payload, "REPLACE"])
+    c.send_raw(b"".join(encode_request(x) for x in cmds))
+    for _ in cmds:
+        c.read_reply()
+
+
+def _state(c: Conn) -> list:
+    out = []
+    for db in (0, 2):
+        c.call("SELECT", str(db))
+        keys = sorted(re.findall(rb"\r\n([^$*\r\n][^\r\n]*)\r\n", b"\r\n" + c.call("KEYS", "*").split(b"\r\n", 1)[1]))
+        for k in keys:
+            t = c.call("TYPE", k)
+            v = c.call("XRANGE", k, "-", "+") if t == b"+stream\r\n" else c.call("DEBUG", "DIGEST-VALUE", k)
+            out.append((db, k, t, v, c.call("PEXPIRETIME", k)))
+    c.call("SELECT", "0")
+    return out
+
+
+def test_mixed_workload_replays_identically():
+    m = ServerProcess("redpy", "--appendonly", "yes")
+    d = tempfile.mkdtemp(prefix="aof-")
+    try:
+        c = m.conn()
+        _ok(c.call("RPUSH", "dumped", "a", "b"))
+        raw = c.call("DUMP", "dumped")
+        payload = raw.split(b"\r\n", 1)[1][:-2]
+        _workload(c, random.Random(7), 1500, payload)
+        _ok(c.call("BGREWRITEAOF"))
+        _wait_rewrite(c)
+        _workload(c, random.Random(8), 1500, payload)
+        time.sleep(0.1)
+        want = _state(c)
+        assert len(want) > 50
+        _stop(m)
+        shutil.copytree(os.path.join(m.dir, AOF_DIR), os.path.join(d, AOF_DIR))
+        m2 = ServerProcess("redpy", "--dir", m.dir, "--appendonly", "yes")
+        try:
+            assert _state(m2.conn()) == want
+        finally:
+            m2.stop()
+        o = ServerProcess("oracle", "--dir", d, "--appendonly", "yes")
+        try:
+            assert _state(o.conn()) == want
+        finally:
+            o.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

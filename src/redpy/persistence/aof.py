@@ -581,10 +581,10 @@ def rewrite_commands(server, now_ms: int | None = None):
 
 def _functions_commands(server):
     """FUNCTION LOAD for every library (rewriteFunctions)."""
-    libs = getattr(server, "function_libraries", None)
-    if not libs:
+    eng = getattr(server, "lua_engine", None)
+    if eng is None or not eng.libraries:
         return
-    for lib in libs.values():
+    for lib in eng.libraries.values():
         code = getattr(lib, "code", None)
         if code is not None:
             yield encode_argv([b"FUNCTION", b"LOAD", code])
@@ -637,6 +637,10 @@ def write_base(server, path: str, preamble: bool) -> None:
         if preamble:
             for chunk in rdb_preamble_chunks(server):
                 f.write(chunk)
+            # redpy's RDB has no function libraries: they follow as an AOF tail, which
+            # Redis (and redpy) replay after the preamble
+            for cmd in _functions_commands(server):
+                f.write(cmd)
         else:
             out = []
             size = 0
