@@ -241,9 +241,7 @@ class Server:
 
     def aof_flush(self) -> None:
         """Write (and per appendfsync, fsync) the AOF buffer: before replies go out."""
-        from .persistence.aof import flush
-
-        flush(self)
+        _aof_flush(self)
 
     def latency_sample(self, event: str, ms: int) -> None:
         """Record a latency event if it reaches latency-monitor-threshold (LATENCY)."""
@@ -488,6 +486,14 @@ class Server:
         mode = getattr(self.config, mode_attr)
         if self.prepare_shutdown(mode):
             self.request_shutdown(mode)
+
+
+def _aof_flush(server) -> None:
+    global _aof_flush
+    from .persistence.aof import flush
+
+    _aof_flush = flush
+    flush(server)
 
 
 def event_loop_policy():

@@ -44,10 +44,7 @@ _EXEC = b"*1\r\n$4\r\nEXEC\r\n"
 
 
 def encode_argv(argv) -> bytes:
-    parts = [b"*%d\r\n" % len(argv)]
-    for a in argv:
-        parts.append(b"$%d\r\n%b\r\n" % (len(a), a))
-    return b"".join(parts)
+    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%b\r\n" % (len(a), a) for a in argv])
 
 
 class AofError(OSError):
@@ -284,12 +281,40 @@ def persist_manifest(server, m: Manifest) -> None:
 
 
 def install(server) -> None:
-    """Wire the propagation hooks (AOF on)."""
+    """Wire the propagation hooks (AOF on): server.propagate becomes a closure whose
+    common case (one op, no rewrite, no timestamps) appends to the buffer directly."""
+    aof = server.aof
+    cfg = server.config
+    containers = CONTAINERS
+
+    def fast_propagate(c, cmd, argv, dirtied=True):
+        if server.prop_pending or argv is None or not dirtied or cfg.aof_timestamp_enabled or aof.state == "off":
+            return propagate(server, c, cmd, argv, dirtied)
+        if cmd is not None and cmd.name in containers:
+            return
+        dbid = c.db.id
+        buf = server.aof_buf
+        if dbid != aof.selected_db:
+            s = b"%d" % dbid
+            buf += b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%b\r\n" % (len(s), s)
+            aof.selected_db = dbid
+        n = len(argv)
+        if n == 3:
+            a, b, v = argv
+            buf += b"*3\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(a), a, len(b), b, len(v), v)
+        elif n == 2:
+            a, b = argv
+            buf += b"*2\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(a), a, len(b), b)
+        else:
+            buf += b"*%d\r\n" % n + b"".join([b"$%d\r\n%b\r\n" % (len(a), a) for a in argv])
+
+    server.propagate = fast_propagate
     server.propagating = True
 
 
 def uninstall(server) -> None:
     server.propagating = False
+    server.__dict__.pop("propagate", None)
     server.prop_ops = []
     server.prop_rewrite = None
     server.prop_pending = False
