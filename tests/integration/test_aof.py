@@ -721,3 +721,23 @@ def test_mixed_workload_replays_identically():
             o.stop()
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("kind", ["oracle", "redpy"])
+def test_old_style_aof_is_upgraded(kind):
+    d = tempfile.mkdtemp(prefix="aof-")
+    try:
+        with open(os.path.join(d, "appendonly.aof"), "wb") as f:
+            f.write(GOOD)
+        s = ServerProcess(kind, "--dir", d, "--appendonly", "yes")
+        try:
+            c = s.conn()
+            assert c.call("MGET", "a", "b") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+            with open(os.path.join(d, AOF_DIR, "appendonly.aof.manifest"), "rb") as f:
+                manifest = f.read()
+            assert manifest.startswith(b"file appendonly.aof seq 1 type b\n")
+            assert not os.path.exists(os.path.join(d, "appendonly.aof"))
+        finally:
+            s.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -398,6 +398,7 @@ def flush(server, force: bool = False) -> None:
                 log.warning("Error writing to the AOF file: %s", e.strerror)
             aof.last_write_status = "err"
             aof.last_write_errno = e.strerror or str(e)
+            _set_write_error_hook(server, True)
             if server.config.appendfsync == "always":
                 log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
                 os._exit(1)
@@ -408,6 +409,7 @@ def flush(server, force: bool = False) -> None:
         if aof.last_write_status == "err":
             log.warning("AOF write error looks solved, Redis can write again.")
             aof.last_write_status = "ok"
+            _set_write_error_hook(server, False)
     policy = server.config.appendfsync
     if policy == "always":
         if aof.fsync_offset != aof.current_size:
@@ -418,6 +420,28 @@ def flush(server, force: bool = False) -> None:
         now = time.monotonic()
         if aof.fsync_offset != aof.current_size and (force or now - aof.last_fsync >= 1.0):
             background_fsync(server)
+
+
+def write_error_check(c, cmd, argv):
+    """Check hook while the last AOF write failed: writes (and PING) answer MISCONF,
+    as writeCommandsDeniedByDiskError makes processCommand do."""
+    from ..errors import CommandError
+
+    aof = c.server.aof
+    if aof.state == "off" or aof.last_write_status == "ok":
+        return None
+    is_write = cmd.write or (cmd.fullname == "exec" and c.multi and any(q[0].write for q in c.multi))
+    if is_write or cmd.fullname == "ping":
+        return CommandError("MISCONF Errors writing to the AOF file: " + aof.last_write_errno)
+    return None
+
+
+def _set_write_error_hook(server, on: bool) -> None:
+    hooks = server.check_hooks
+    if on and write_error_check not in hooks:
+        server.check_hooks = (*hooks, write_error_check)
+    elif not on and write_error_check in hooks:
+        server.check_hooks = tuple(h for h in hooks if h is not write_error_check)
 
 
 def background_fsync(server) -> None:
@@ -708,8 +732,10 @@ def rewrite_background(server) -> bool:
         try:
             tmp = os.path.join(dir_path(server), "temp-rewriteaof-bg-%d.aof" % os.getpid())
             write_base(server, tmp, server.config.aof_use_rdb_preamble)
+            log.info("Successfully created the temporary AOF base file %s", os.path.basename(tmp))
             code = 0
-        except BaseException:
+        except BaseException as e:
+            log.warning("Error rewriting the append only file: %s", e)
             code = 1
         finally:
             os._exit(code)
@@ -973,11 +999,8 @@ def parse_commands(data, pos: int = 0):
         yield start, pos, argv
 
 
-class LoadClient:
-    """The fake client that replays an AOF (createAOFClient)."""
-
-
 def _fake_client(server):
+    """The client that replays an AOF (createAOFClient): not in server.clients."""
     from ..connection import Client
 
     c = Client(server)
@@ -1117,6 +1140,16 @@ def load_at_startup(server) -> None:
             raise
         except OSError as e:
             raise AofError(f"Can't open the AOF manifest {mpath} for reading: {e.strerror}") from None
+    old_style = os.path.join(server.config.dir, server.config.appendfilename)
+    if m is None and os.path.isfile(old_style):
+        # aofUpgradePrepare: a Redis < 7.0 appendonly.aof becomes the base of a new
+        # multi-part AOF (moved into the directory once loaded)
+        m = Manifest()
+        m.base = (server.config.appendfilename, 1, "b")
+        m.curr_base_seq = 1
+        upgrade = old_style
+    else:
+        upgrade = None
     server.loading = True
     saved_lazy = server.lazy_expire_enabled
     saved_active = server.active_expire_enabled
@@ -1127,7 +1160,7 @@ def load_at_startup(server) -> None:
             c = _fake_client(server)
             files = ([m.base[0]] if m.base else []) + [name for name, _ in m.incrs]
             for i, name in enumerate(files):
-                path = os.path.join(d, name)
+                path = upgrade if upgrade is not None and i == 0 else os.path.join(d, name)
                 status = load_file(server, path, i == len(files) - 1, c)
                 total += _size(path)
                 if status in (AOF_OK, AOF_TRUNCATED):
@@ -1139,6 +1172,11 @@ def load_at_startup(server) -> None:
         server.lazy_expire_enabled = saved_lazy
         server.active_expire_enabled = saved_active
     os.makedirs(d, exist_ok=True)
+    if upgrade is not None:
+        os.replace(upgrade, os.path.join(d, server.config.appendfilename))
+        persist_manifest(server, m)
+        log.info("Successfully migrated an old-style AOF file (%s) into the AOF directory (%s).",
+                 server.config.appendfilename, server.config.appenddirname)
     if m is None:
         m = Manifest()
     aof.manifest = m
