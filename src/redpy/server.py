@@ -86,6 +86,7 @@ class Server:
         self.prop_ops: list = []
         self.prop_rewrite = None
         self.prop_pending = False
+        self.active_expiring = False  # the cron's active expiry is running
         self.monitors: list[Client] = []
         from .pubsub import PubSub
 
@@ -199,7 +200,13 @@ class Server:
         """A key was deleted because its deadline passed (lazily or by the cron)."""
         self.stat_expiredkeys += 1
         if self.propagating:
-            self.propagate_argv(db.id, [b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL", key])
+            # propagateDeletion: from the cron at once; a lazy expiry inside a command
+            # joins that command's unit (MULTI/EXEC with the command, as Redis 7.0)
+            argv = [b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL", key]
+            if self.active_expiring:
+                self.propagate_argv(db.id, argv)
+            else:
+                self.also_propagate(db.id, argv)
         if self.config.notify_keyspace_events:
             from .notify import EXPIRED, notify
 
@@ -347,9 +354,13 @@ class Server:
                 # Redis's slow cycle spends at most 25% of each tick on expiry.
                 budget = 0.25 / self.config.hz
                 deadline = time.perf_counter() + budget
-                for db in self.dbs:
-                    if db.expires:
-                        db.active_expire(deadline)
+                self.active_expiring = True
+                try:
+                    for db in self.dbs:
+                        if db.expires:
+                            db.active_expire(deadline)
+                finally:
+                    self.active_expiring = False
             timeout = self.config.timeout
             if timeout:
                 now = time.time()

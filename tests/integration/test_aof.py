@@ -109,6 +109,7 @@ def _stop(s: ServerProcess) -> None:
 # --------------------------------------------------------------------- propagation
 
 PROPAGATION_SCRIPT = [
+    ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],  # expiry only lazily: deterministic
     ["SELECT", "3"],
     ["SET", "a", "1"],
     ["set", "b", "2", "EX", "100"],
@@ -157,6 +158,14 @@ PROPAGATION_SCRIPT = [
     ["XADD", "st", "1-1", "f", "v"],
     ["XADD", "st", "2-*", "f", "v"],
     ["XADD", "st", "MAXLEN", "~", "1", "3-1", "f", "v"],
+    ["XADD", "st", "4-1", "f", "v"],
+    ["XGROUP", "CREATE", "st", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "st", ">"],
+    ["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "st", "0"],
+    ["XREADGROUP", "GROUP", "g", "c2", "NOACK", "COUNT", "1", "STREAMS", "st", ">"],
+    ["XCLAIM", "st", "g", "c2", "0", "1-1", "LASTID", "9-0"],
+    ["XAUTOCLAIM", "st", "g", "c3", "0", "0"],
+    ["XACK", "st", "g", "1-1"],
     ["SET", "short", "v", "PX", "1"],
     ["SLEEP"],
     ["GET", "short"],

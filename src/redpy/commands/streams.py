@@ -9,6 +9,7 @@ deleted when emptied. Times in the PEL are absolute unix ms (clock.now_ms).
 from __future__ import annotations
 
 from ..blocking import block_for_keys, deny_blocking
+from ..persistence.aof import PREVENT
 from ..clock import now_ms
 from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, c_string, subcommand_syntax
 from ..notify import KEY_MISS as NOTIFY_KEY_MISS, STREAM as NOTIFY_STREAM, notify
@@ -436,10 +437,22 @@ def cmd_xrevrange(c, argv):
 # ---------------------------------------------------------------------- reading with groups
 
 
-def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, noack: bool) -> list:
-    """streamReplyWithRange from start to the end, updating the group and the PELs."""
+def _propagate_xclaim(c, key: bytes, gname: bytes, group, sid, nack) -> None:
+    """streamPropagateXCLAIM: a delivery is replayed as a forced XCLAIM."""
+    c.server.also_propagate(c.db.id, [
+        b"XCLAIM", key, gname, nack.consumer.name, b"0", fmt_id(sid), b"TIME", b"%d" % nack.delivery_time,
+        b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE", b"JUSTID", b"LASTID", fmt_id(group.last_id),
+    ])
+
+
+def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, noack: bool, gname=None,
+                created: bool = False) -> list:
+    """streamReplyWithRange from start to the end, updating the group and the PELs.
+    While propagating, each delivery is queued as XCLAIM (NOACK: one XGROUP SETID)."""
     out = []
     now = now_ms()
+    prop = group is not None and c.server.propagating
+    last_before = group.last_id if group is not None else None
     for sid in s.range(start, MAX_ID, count):
         if group is not None and sid > group.last_id:
             if group.entries_read != INVALID_ENTRIES_READ and not s.range_has_tombstones(sid):
@@ -461,13 +474,24 @@ def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, no
                 nack.delivery_time = now
                 nack.delivery_count = 1
                 consumer.pel[sid] = nack
+            if prop:
+                _propagate_xclaim(c, key, gname, group, sid, nack)
+    if prop:
+        if noack and created:
+            # no XCLAIM creates the consumer on replay: propagated explicitly
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"CREATECONSUMER", key, gname, consumer.name])
+        if noack and group.last_id != last_before:
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"SETID", key, gname, fmt_id(group.last_id),
+                                              b"ENTRIESREAD", b"%d" % group.entries_read])
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
-def _read_history(s: Stream, start, count: int, consumer) -> list:
-    """streamReplyWithRangeFromConsumerPEL."""
+def _read_history(s: Stream, start, count: int, consumer, c=None, key=None, gname=None, group=None) -> list:
+    """streamReplyWithRangeFromConsumerPEL (deliveries propagated as XCLAIM)."""
     out = []
     now = now_ms()
+    prop = c is not None and c.server.propagating
     for sid in sorted(i for i in consumer.pel if i >= start):
         if count and len(out) >= count:
             break
@@ -479,6 +503,9 @@ def _read_history(s: Stream, start, count: int, consumer) -> list:
             nack = consumer.pel[sid]
             nack.delivery_time = now
             nack.delivery_count += 1
+    if prop:
+        # Redis 7.0 does not propagate history reads (the XREADGROUP itself neither)
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
@@ -597,14 +624,18 @@ def _xread_generic(c, argv, xreadgroup: bool):
         served += 1
         start = _incr(gt)
         consumer = None
+        created = False
         if groups:
+            created = consumername not in groups[idx].consumers
             consumer = _get_consumer(c, groups[idx], consumername, key)
         if history:
-            entries = _read_history(s, start, count, consumer) if start is not None else []
+            entries = (_read_history(s, start, count, consumer, c, key, groupname, groups[idx])
+                       if start is not None else [])
         elif start is None:
             entries = []
         else:
-            entries = _read_range(c, s, key, start, count, groups[idx] if groups else None, consumer, noack)
+            entries = _read_range(c, s, key, start, count, groups[idx] if groups else None, consumer, noack, groupname,
+                                  created)
         if groups:
             c.server.dirty += 1
         if c.proto == 3:
@@ -635,9 +666,11 @@ def _xread_generic(c, argv, xreadgroup: bool):
                 return _KEEP
             start = _incr(gt)
             consumer = None
+            created = False
             if group is not None:
+                created = cname not in group.consumers
                 consumer = _get_consumer(rc, group, cname, key)
-            entries = _read_range(rc, s, key, start, bcount, group, consumer, noack)
+            entries = _read_range(rc, s, key, start, bcount, group, consumer, noack, gname, created)
             if rc.proto == 3:
                 return {key: entries}
             return [[key, entries]]
@@ -968,10 +1001,13 @@ def cmd_xclaim(c, argv):
     consumer = None
     name = argv[3]
     out = []
+    prop = c.server.propagating
     for sid in ids:
         nack = g.pel.get(sid)
         if sid not in s.data:
             if nack is not None:
+                if prop:  # replayed as XCLAIM of a missing entry, which drops it too
+                    _propagate_xclaim(c, key, argv[2], g, sid, nack)
                 c.server.dirty += 1
                 propagate_last_id = False
                 del g.pel[sid]
@@ -999,8 +1035,15 @@ def cmd_xclaim(c, argv):
         out.append(fmt_id(sid) if justid else _entry(s, sid))
         c.server.dirty += 1
         propagate_last_id = False
+        if prop:
+            _propagate_xclaim(c, key, argv[2], g, sid, nack)
     if propagate_last_id:
         c.server.dirty += 1
+        if prop:
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"SETID", key, argv[2], fmt_id(g.last_id),
+                                              b"ENTRIESREAD", b"%d" % g.entries_read])
+    if prop:
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
@@ -1055,12 +1098,15 @@ def cmd_xautoclaim(c, argv):
     pel_ids = sorted(i for i in g.pel if i >= start)
     k = 0
     n = len(pel_ids)
+    prop = c.server.propagating
     while attempts and count and k < n:
         attempts -= 1
         sid = pel_ids[k]
         k += 1
         nack = g.pel[sid]
         if sid not in s.data:
+            if prop:
+                _propagate_xclaim(c, key, argv[2], g, sid, nack)
             c.server.dirty += 1
             del g.pel[sid]
             nack.consumer.pel.pop(sid, None)
@@ -1082,6 +1128,10 @@ def cmd_xautoclaim(c, argv):
         claimed.append(fmt_id(sid) if justid else _entry(s, sid))
         count -= 1
         c.server.dirty += 1
+        if prop:
+            _propagate_xclaim(c, key, argv[2], g, sid, nack)
+    if prop:
+        c.server.rewrite_propagation(PREVENT)
     cursor = fmt_id(pel_ids[k]) if k < n else b"0-0"
     return [cursor, claimed, deleted]
 
