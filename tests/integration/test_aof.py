@@ -537,7 +537,12 @@ def test_auto_rewrite():
             time.sleep(0.1)
         assert int(_info(c, "aof_rewrites")) >= 1
         _wait_rewrite(c)
-        assert int(_info(c, "aof_current_size")) < 100 * 1024
+        names = os.listdir(os.path.join(m.dir, AOF_DIR))
+        bases = [n for n in names if n.endswith(".base.rdb")]
+        assert len(bases) == 1 and bases[0] != "appendonly.aof.1.base.rdb", names
+        assert "appendonly.aof.1.incr.aof" not in names
+        # the new base holds 10 keys: far smaller than the 4000 SETs it replaced
+        assert os.path.getsize(os.path.join(m.dir, AOF_DIR, bases[0])) < 10 * 1024
     finally:
         m.stop()
 
@@ -750,3 +755,20 @@ def test_old_style_aof_is_upgraded(kind):
             s.stop()
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_debug_loadaof():
+    m = ServerProcess("redpy", "--appendonly", "yes")
+    try:
+        c = m.conn()
+        _ok(c.call("RPUSH", "l", "a", "b", "c"))
+        _ok(c.call("SADD", "s", "x", "y"))
+        _ok(c.call("SPOP", "s"))
+        _ok(c.call("SET", "t", "v", "EX", "1000"))
+        before = [c.call("DEBUG", "DIGEST"), c.call("PEXPIRETIME", "t")]
+        assert c.call("DEBUG", "LOADAOF") == b"+OK\r\n"
+        assert [c.call("DEBUG", "DIGEST"), c.call("PEXPIRETIME", "t")] == before
+        _ok(c.call("CONFIG", "SET", "appendonly", "no"))
+        assert c.call("DEBUG", "LOADAOF").startswith(b"-ERR")
+    finally:
+        m.stop()

@@ -1124,12 +1124,53 @@ def _run(c, cmd, argv, CommandError) -> None:
     c.out.clear()
 
 
+def _replay(server, m, d: str, upgrade=None) -> int:
+    """loadAppendOnlyFiles: base then incr files into the dataset; their total size."""
+    start_t = time.monotonic()
+    server.loading = True
+    saved_lazy = server.lazy_expire_enabled
+    saved_active = server.active_expire_enabled
+    server.lazy_expire_enabled = False
+    saved_prop = server.propagating
+    server.propagating = False
+    total = 0
+    try:
+        if m is not None and (m.base is not None or m.incrs):
+            c = _fake_client(server)
+            files = ([m.base[0]] if m.base else []) + [name for name, _ in m.incrs]
+            for i, name in enumerate(files):
+                path = upgrade if upgrade is not None and i == 0 else os.path.join(d, name)
+                status = load_file(server, path, i == len(files) - 1, c)
+                total += _size(path)
+                if status in (AOF_OK, AOF_TRUNCATED):
+                    log.info("DB loaded from %s file %s: %.3f seconds",
+                             "base" if m.base and name == m.base[0] else "incr", name, time.monotonic() - start_t)
+            log.info("DB loaded from append only file: %.3f seconds", time.monotonic() - start_t)
+    finally:
+        server.loading = False
+        server.lazy_expire_enabled = saved_lazy
+        server.active_expire_enabled = saved_active
+        server.propagating = saved_prop
+    return total
+
+
+def debug_loadaof(server) -> None:
+    """DEBUG LOADAOF: flush the AOF, empty the dataset and replay the AOF files."""
+    aof = server.aof
+    flush(server, force=True)
+    fsync_now(server)
+    for db in server.dbs:
+        db.flush()
+    _replay(server, aof.manifest, dir_path(server))
+    server.dirty = 0
+    log.warning("Append Only File loaded by DEBUG LOADAOF")
+
+
 def load_at_startup(server) -> None:
     """loadAppendOnlyFiles + aofOpenIfNeededOnServerStart + aofDelHistoryFiles."""
     aof = server.aof
     d = dir_path(server)
     mpath = os.path.join(d, manifest_name(server))
-    start_t = time.monotonic()
     m = None
     if os.path.exists(mpath):
         try:
@@ -1150,27 +1191,7 @@ def load_at_startup(server) -> None:
         upgrade = old_style
     else:
         upgrade = None
-    server.loading = True
-    saved_lazy = server.lazy_expire_enabled
-    saved_active = server.active_expire_enabled
-    server.lazy_expire_enabled = False
-    total = 0
-    try:
-        if m is not None and (m.base is not None or m.incrs):
-            c = _fake_client(server)
-            files = ([m.base[0]] if m.base else []) + [name for name, _ in m.incrs]
-            for i, name in enumerate(files):
-                path = upgrade if upgrade is not None and i == 0 else os.path.join(d, name)
-                status = load_file(server, path, i == len(files) - 1, c)
-                total += _size(path)
-                if status in (AOF_OK, AOF_TRUNCATED):
-                    log.info("DB loaded from %s file %s: %.3f seconds",
-                             "base" if m.base and name == m.base[0] else "incr", name, time.monotonic() - start_t)
-            log.info("DB loaded from append only file: %.3f seconds", time.monotonic() - start_t)
-    finally:
-        server.loading = False
-        server.lazy_expire_enabled = saved_lazy
-        server.active_expire_enabled = saved_active
+    total = _replay(server, m, d, upgrade)
     os.makedirs(d, exist_ok=True)
     if upgrade is not None:
         os.replace(upgrade, os.path.join(d, server.config.appendfilename))
