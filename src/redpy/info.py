@@ -230,7 +230,7 @@ def _section_memory(server) -> list[str]:
         "mem_clients_slaves:0",
         f"mem_clients_normal:{m['clients']}",
         "mem_cluster_links:0",
-        "mem_aof_buffer:0",
+        f"mem_aof_buffer:{len(server.aof_buf)}",
         "mem_allocator:libc",
         "active_defrag_running:0",
         "lazyfree_pending_objects:0",

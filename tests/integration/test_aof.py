@@ -33,6 +33,17 @@ pytestmark = pytest.mark.skipif(not os.path.exists(ORACLE_BINARY), reason="oracl
 AOF_DIR = "appendonlydir"
 
 
+def _server(kind: str, *extra: str) -> ServerProcess:
+    """A server whose dataset is loaded: the oracle answers -LOADING while it loads."""
+    s = ServerProcess(kind, *extra)
+    c = s.conn()
+    deadline = time.time() + 20
+    while c.call("PING").startswith(b"-LOADING") and time.time() < deadline:
+        time.sleep(0.05)
+    c.close()
+    return s
+
+
 def _ok(reply: bytes) -> None:
     assert not reply.startswith(b"-"), reply
 
@@ -199,8 +210,8 @@ def _run_script(s: ServerProcess) -> list:
 
 
 def test_propagation_matches_oracle():
-    o = ServerProcess("oracle", "--appendonly", "yes")
-    m = ServerProcess("redpy", "--appendonly", "yes")
+    o = _server("oracle", "--appendonly", "yes")
+    m = _server("redpy", "--appendonly", "yes")
     try:
         assert _run_script(m) == _run_script(o)
         want, got = _normalise(incr_commands(o.dir)), _normalise(incr_commands(m.dir))
@@ -212,8 +223,8 @@ def test_propagation_matches_oracle():
 
 
 def test_lazyfree_expire_and_timestamps():
-    o = ServerProcess("oracle", "--appendonly", "yes", "--lazyfree-lazy-expire", "yes", "--aof-timestamp-enabled", "yes")
-    m = ServerProcess("redpy", "--appendonly", "yes", "--lazyfree-lazy-expire", "yes", "--aof-timestamp-enabled", "yes")
+    o = _server("oracle", "--appendonly", "yes", "--lazyfree-lazy-expire", "yes", "--aof-timestamp-enabled", "yes")
+    m = _server("redpy", "--appendonly", "yes", "--lazyfree-lazy-expire", "yes", "--aof-timestamp-enabled", "yes")
     try:
         for s in (o, m):
             c = s.conn()
@@ -281,7 +292,7 @@ def _snap(c: Conn, keys, streams: bool = False) -> dict:
 
 @pytest.mark.parametrize("preamble", ["yes", "no"])
 def test_oracle_aof_loads_into_redpy(preamble):
-    o = ServerProcess("oracle", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    o = _server("oracle", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
     d = tempfile.mkdtemp(prefix="aof-")
     try:
         c = o.conn()
@@ -299,7 +310,7 @@ def test_oracle_aof_loads_into_redpy(preamble):
         want_streams = _stream_state(c) if streams else None
         _stop(o)
         shutil.copytree(os.path.join(o.dir, AOF_DIR), os.path.join(d, AOF_DIR))
-        m = ServerProcess("redpy", "--dir", d, "--appendonly", "yes")
+        m = _server("redpy", "--dir", d, "--appendonly", "yes")
         try:
             mc = m.conn()
             assert _snap(mc, keys, streams) == want
@@ -314,7 +325,7 @@ def test_oracle_aof_loads_into_redpy(preamble):
 
 @pytest.mark.parametrize("preamble", ["yes", "no"])
 def test_redpy_aof_loads_into_oracle(preamble):
-    m = ServerProcess("redpy", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    m = _server("redpy", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
     d = tempfile.mkdtemp(prefix="aof-")
     try:
         c = m.conn()
@@ -335,7 +346,7 @@ def test_redpy_aof_loads_into_oracle(preamble):
         want_streams = _stream_state(c) if streams else None
         _stop(m)
         shutil.copytree(os.path.join(m.dir, AOF_DIR), os.path.join(d, AOF_DIR))
-        o = ServerProcess("oracle", "--dir", d, "--appendonly", "yes")
+        o = _server("oracle", "--dir", d, "--appendonly", "yes")
         try:
             oc = o.conn()
             assert _snap(oc, keys, streams) == want
@@ -346,7 +357,7 @@ def test_redpy_aof_loads_into_oracle(preamble):
         # and redpy reads its own directory back
         shutil.rmtree(d)
         shutil.copytree(os.path.join(m.dir, AOF_DIR), os.path.join(d, AOF_DIR))
-        m2 = ServerProcess("redpy", "--dir", d, "--appendonly", "yes")
+        m2 = _server("redpy", "--dir", d, "--appendonly", "yes")
         try:
             assert _snap(m2.conn(), keys, streams) == want
         finally:
@@ -395,7 +406,7 @@ def test_truncated_tail(kind):
         path = _aof_dir_with(d, GOOD + encode_request(["SET", "c", "3"])[:-7])
         out = _start_fails(kind, d, "--aof-load-truncated", "no")
         assert "Unexpected end of file reading the append only file" in out
-        s = ServerProcess(kind, "--dir", d, "--appendonly", "yes", "--aof-load-truncated", "yes")
+        s = _server(kind, "--dir", d, "--appendonly", "yes", "--aof-load-truncated", "yes")
         try:
             c = s.conn()
             assert c.call("MGET", "a", "b", "c") == b"*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n"
@@ -464,8 +475,8 @@ def test_check_aof(tool):
 
 
 def test_rewrite_exclusion_and_info():
-    m = ServerProcess("redpy", "--appendonly", "yes")
-    o = ServerProcess("oracle", "--appendonly", "yes")
+    m = _server("redpy", "--appendonly", "yes")
+    o = _server("oracle", "--appendonly", "yes")
     try:
         for s in (m, o):
             c = s.conn()
@@ -511,7 +522,7 @@ def test_rewrite_exclusion_and_info():
         _ok(c.call("SET", "after-on", "1"))
         dbsize = c.call("DBSIZE")
         _stop(m)
-        m2 = ServerProcess("redpy", "--dir", m.dir, "--appendonly", "yes")
+        m2 = _server("redpy", "--dir", m.dir, "--appendonly", "yes")
         try:
             c2 = m2.conn()
             assert c2.call("DBSIZE") == dbsize
@@ -524,7 +535,7 @@ def test_rewrite_exclusion_and_info():
 
 
 def test_auto_rewrite():
-    m = ServerProcess("redpy", "--appendonly", "yes", "--auto-aof-rewrite-min-size", "100kb",
+    m = _server("redpy", "--appendonly", "yes", "--auto-aof-rewrite-min-size", "100kb",
                       "--auto-aof-rewrite-percentage", "100")
     try:
         c = m.conn()
@@ -707,7 +718,7 @@ def _state(c: Conn) -> list:
 
 
 def test_mixed_workload_replays_identically():
-    m = ServerProcess("redpy", "--appendonly", "yes")
+    m = _server("redpy", "--appendonly", "yes")
     d = tempfile.mkdtemp(prefix="aof-")
     try:
         c = m.conn()
@@ -723,12 +734,12 @@ def test_mixed_workload_replays_identically():
         assert len(want) > 50
         _stop(m)
         shutil.copytree(os.path.join(m.dir, AOF_DIR), os.path.join(d, AOF_DIR))
-        m2 = ServerProcess("redpy", "--dir", m.dir, "--appendonly", "yes")
+        m2 = _server("redpy", "--dir", m.dir, "--appendonly", "yes")
         try:
             assert _state(m2.conn()) == want
         finally:
             m2.stop()
-        o = ServerProcess("oracle", "--dir", d, "--appendonly", "yes")
+        o = _server("oracle", "--dir", d, "--appendonly", "yes")
         try:
             assert _state(o.conn()) == want
         finally:
@@ -743,7 +754,7 @@ def test_old_style_aof_is_upgraded(kind):
     try:
         with open(os.path.join(d, "appendonly.aof"), "wb") as f:
             f.write(GOOD)
-        s = ServerProcess(kind, "--dir", d, "--appendonly", "yes")
+        s = _server(kind, "--dir", d, "--appendonly", "yes")
         try:
             c = s.conn()
             assert c.call("MGET", "a", "b") == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
@@ -758,7 +769,7 @@ def test_old_style_aof_is_upgraded(kind):
 
 
 def test_debug_loadaof():
-    m = ServerProcess("redpy", "--appendonly", "yes")
+    m = _server("redpy", "--appendonly", "yes")
     try:
         c = m.conn()
         _ok(c.call("RPUSH", "l", "a", "b", "c"))

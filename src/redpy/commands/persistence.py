@@ -628,6 +628,7 @@ def cmd_migrate(c, argv):
         error = None
         socket_error = None
         done = 0
+        moved = []
         for key in sent:
             try:
                 buf2 = cs.read_line(timeout / 1000.0)
@@ -646,6 +647,10 @@ def cmd_migrate(c, argv):
 
                 notify(server, GENERIC, b"del", key, db.id)
                 server.dirty += 1
+                moved.append(key)
+        if moved and server.propagating:
+            # the keys that left are propagated as DEL (never the MIGRATE itself)
+            server.rewrite_propagation([b"DEL", *moved])
         if error is None and socket_error is not None and done == 0 and may_retry and not isinstance(socket_error, TimeoutError):
             _migrate_close(server, name)
             may_retry = False

@@ -48,7 +48,10 @@ def encode_argv(argv) -> bytes:
 
 
 class AofError(OSError):
-    """A bad AOF at startup: the server must not start."""
+    """A bad AOF at startup: the server must not start. `line` (manifest errors): the
+    offending line and its number."""
+
+    line: tuple[int, str] | None = None
 
 
 # ====================================================================== manifest
@@ -169,41 +172,53 @@ def parse_manifest(text: bytes) -> Manifest:
     maxseq = 0
     if not text:
         raise AofError("Found an empty AOF manifest")
+    lineno = 0
     for raw in text.split(b"\n"):
+        lineno += 1
         if not raw:
             continue
-        if len(raw) + 1 > MANIFEST_MAX_LINE:
-            raise AofError("The AOF manifest file contains too long line")
-        line = raw.decode("latin-1")
-        if line.startswith("#"):
-            continue
-        words = _split_line(line.strip("\r"))
-        if words is None or len(words) < 6 or len(words) % 2:
-            raise AofError("Invalid AOF manifest file format")
-        info = {}
-        for i in range(0, len(words), 2):
-            info[words[i]] = words[i + 1]
-        name, seq, typ = info.get("file"), info.get("seq"), info.get("type")
-        if not name or seq is None or typ is None or not seq.isdigit() or len(typ) != 1:
-            raise AofError("Invalid AOF manifest file format")
-        if "/" in name:
-            raise AofError("File can't be a path, just a filename")
-        seqn = int(seq)
-        if typ == "b":
-            if m.base is not None:
-                raise AofError("Found duplicate base file information")
-            m.base = (name, seqn, "b")
-            m.curr_base_seq = seqn
-        elif typ == "h":
-            m.history.append(name)
-        elif typ == "i":
-            if seqn <= maxseq:
-                raise AofError("Found a non-monotonic sequence number")
-            m.incrs.append((name, seqn))
-            m.curr_incr_seq = maxseq = seqn
-        else:
-            raise AofError("Unknown AOF file type")
+        try:
+            maxseq = _manifest_line(m, raw, maxseq)
+        except AofError as e:
+            e.line = (lineno, raw.decode("latin-1"))
+            raise
     return m
+
+
+def _manifest_line(m: Manifest, raw: bytes, maxseq: int) -> int:
+    """One manifest line into m; the highest incr seq so far."""
+    if len(raw) + 1 > MANIFEST_MAX_LINE:
+        raise AofError("The AOF manifest file contains too long line")
+    line = raw.decode("latin-1")
+    if line.startswith("#"):
+        return maxseq
+    words = _split_line(line.strip("\r"))
+    if words is None or len(words) < 6 or len(words) % 2:
+        raise AofError("Invalid AOF manifest file format")
+    info = {}
+    for i in range(0, len(words), 2):
+        info[words[i]] = words[i + 1]
+    name, seq, typ = info.get("file"), info.get("seq"), info.get("type")
+    if not name or seq is None or typ is None or not seq.isdigit() or len(typ) != 1:
+        raise AofError("Invalid AOF manifest file format")
+    if "/" in name:
+        raise AofError("File can't be a path, just a filename")
+    seqn = int(seq)
+    if typ == "b":
+        if m.base is not None:
+            raise AofError("Found duplicate base file information")
+        m.base = (name, seqn, "b")
+        m.curr_base_seq = seqn
+    elif typ == "h":
+        m.history.append(name)
+    elif typ == "i":
+        if seqn <= maxseq:
+            raise AofError("Found a non-monotonic sequence number")
+        m.incrs.append((name, seqn))
+        m.curr_incr_seq = maxseq = seqn
+    else:
+        raise AofError("Unknown AOF file type")
+    return maxseq
 
 
 # ====================================================================== state
@@ -1177,7 +1192,11 @@ def load_at_startup(server) -> None:
             with open(mpath, "rb") as f:
                 m = parse_manifest(f.read())
         except AofError as e:
-            log.warning("%s", e)
+            log.warning("\n*** FATAL AOF MANIFEST FILE ERROR ***\n")
+            if e.line is not None:
+                log.warning("Reading the manifest file, at line %d\n", e.line[0])
+                log.warning(">>> '%s'\n", e.line[1])
+            log.warning("%s\n", e)
             raise
         except OSError as e:
             raise AofError(f"Can't open the AOF manifest {mpath} for reading: {e.strerror}") from None
