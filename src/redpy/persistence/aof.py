@@ -820,7 +820,7 @@ def rewrite_done(server, ok: bool) -> None:
     base_size = _size(os.path.join(d, new_base))
     aof.current_size = base_size + aof.last_incr_size
     aof.rewrite_base_size = aof.current_size
-    aof.fsync_offset = aof.current_size if aof.fsync_offset >= aof.current_size else aof.fsync_offset
+    aof.fsync_offset = -1  # sizes were recounted: the next flush fsyncs the incr file
     aof.last_bgrewrite_status = "ok"
     aof.rewrites += 1
     aof.rewrites_consecutive_failures = 0
