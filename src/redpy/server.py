@@ -453,10 +453,12 @@ class Server:
         from .commands.persistence import shutdown_save
         from .persistence.aof import shutdown as aof_shutdown
 
+        # Redis checks the initial AOF rewrite before saving the RDB
+        if self.aof.state == "wait_rewrite" and self.aof.child_pid > 0 and "force" not in mode.split():
+            return aof_shutdown(self, mode)
         if not shutdown_save(self, mode):
             return False
-        aof_shutdown(self)
-        return True
+        return aof_shutdown(self, mode)
 
     def _finish_shutdown(self) -> None:
         if self._cron_handle is not None:

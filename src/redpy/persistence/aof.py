@@ -940,14 +940,22 @@ def apply_appendonly(server, old) -> None:
         stop(server)
 
 
-def shutdown(server) -> None:
-    """prepareForShutdown's AOF part."""
+def shutdown(server, mode: str = "") -> bool:
+    """prepareForShutdown's AOF part; False when the server must not stop (the first
+    AOF of a CONFIG SET appendonly yes is still being written)."""
     aof = server.aof
     if aof.child_pid > 0:
+        if aof.state == "wait_rewrite":
+            if "force" in mode.split():
+                log.warning("Writing initial AOF. Exit anyway.")
+            else:
+                log.warning("Writing initial AOF, can't exit.")
+                return False
         kill_child(server)
     if aof.state != "off" and aof.fd >= 0:
         log.info("Calling fsync() on the AOF file.")
         fsync_now(server)
+    return True
 
 
 # ====================================================================== loading
