@@ -787,3 +787,28 @@ def test_debug_loadaof():
         assert c.call("DEBUG", "LOADAOF").startswith(b"-ERR")
     finally:
         m.stop()
+
+
+def test_restore_and_absolute_expiry_propagation_matches_oracle():
+    got = {}
+    for kind in ("oracle", "redpy"):
+        s = _server(kind, "--appendonly", "yes")
+        try:
+            c = s.conn()
+            c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+            _ok(c.call("RPUSH", "src", "a"))
+            payload = c.call("DUMP", "src").split(b"\r\n", 1)[1][:-2]
+            for cmd in (["RESTORE", "r1", "100000", payload], ["RESTORE", "r2", "0", payload],
+                        ["RESTORE", "r1", "5000", payload, "REPLACE"],
+                        ["RESTORE", "r3", "4000000000000", payload, "ABSTTL"],
+                        ["RESTORE", "r1", "1000", payload, "REPLACE", "ABSTTL"],
+                        ["SET", "g", "v"], ["GETEX", "g", "EXAT", "1000"], ["SET", "g", "v"],
+                        ["GETEX", "g", "PXAT", "4000000000000"], ["SET", "x", "1", "PXAT", "1000"], ["GET", "x"],
+                        ["SETEX", "y", "-1", "v"]):
+                c.call(*cmd)
+            time.sleep(0.2)
+            got[kind] = _normalise(incr_commands(s.dir))
+        finally:
+            s.stop()
+    assert got["redpy"] == got["oracle"]
+    assert [b"DEL", b"r1"] in got["redpy"]
