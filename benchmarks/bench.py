@@ -12,6 +12,7 @@ before and after, giving CPU microseconds per request. The table shows medians o
     python benchmarks/bench.py --more          # also lpush,rpop,sadd,hset,zadd,lrange_100
     python benchmarks/bench.py --tests set,get --pipelines 1 --rounds 5
     python benchmarks/bench.py --redpy-args="--io-threads 1"
+    python benchmarks/bench.py --aof           # both with appendonly yes, appendfsync everysec
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ def main(argv=None) -> int:
     ap.add_argument("--redis-server", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark")
     ap.add_argument("--only", choices=["redis", "redpy"], help="benchmark one server only")
+    ap.add_argument("--aof", action="store_true",
+                    help="run both servers with appendonly yes, appendfsync everysec")
     args = ap.parse_args(argv)
 
     rounds = args.rounds or (1 if args.quick else 3)
@@ -152,7 +155,12 @@ def main(argv=None) -> int:
         tests += [t for t in MORE_TESTS.split(",") if t not in tests]
     pipelines = [int(p) for p in args.pipelines.split(",")]
 
-    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    common = ["--bind", "127.0.0.1", "--save", ""]
+    if args.aof:
+        # the same AOF settings on both; auto rewrites off so that runs compare writes only
+        common += ["--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-percentage", "0"]
+    else:
+        common += ["--appendonly", "no"]
     servers: list[Server] = []
     try:
         if args.only != "redpy":

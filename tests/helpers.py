@@ -141,7 +141,9 @@ class ServerProcess:
         self.kind = kind
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"{kind}-")
-        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        # REDPY_TEST_APPENDONLY=yes runs every test server (both kinds) with the AOF on
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", os.environ.get("REDPY_TEST_APPENDONLY", "no"),
                   "--dir", self.dir, "--enable-debug-command", "yes", *extra]
         if kind == "oracle":
             cmd = [ORACLE_BINARY, *common]

@@ -245,6 +245,7 @@ def serve_ready_keys(server) -> None:
             for state in list(waiters):
                 if state.client.blocked is not state or state.btype is not vtype:
                     continue
+                dirty = server.dirty
                 try:
                     reply = state.serve(state.client, key, value)
                 except CommandError as e:
@@ -252,6 +253,9 @@ def serve_ready_keys(server) -> None:
                 except Exception:
                     log.exception("internal error serving a client blocked on %r", key[:64])
                     reply = CommandError("ERR internal error")
+                if server.propagating and (server.dirty != dirty or server.prop_pending):
+                    # the serve callback set the non-blocking form (LPOP, LMOVE, ...)
+                    server.propagate(state.client, None, None, server.dirty != dirty)
                 if reply is KEEP_BLOCKED:
                     continue
                 state._finish(reply)

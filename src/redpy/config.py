@@ -246,6 +246,12 @@ def _apply_maxclients(server) -> None:
         )
 
 
+def _aof_apply(server, old):
+    from .persistence.aof import apply_appendonly
+
+    apply_appendonly(server, old)
+
+
 PARAMS: list[Param] = [
     # network and clients
     _x("bind", ["*", "-::*"], _parse_bind, _render_words),
@@ -310,7 +316,7 @@ PARAMS: list[Param] = [
     _x("dir", "", _parse_dir, str, protected=True),
     _b("rdb-save-incremental-fsync", True),
     # append only file
-    _b("appendonly", False),
+    _b("appendonly", False, apply=lambda server, old: _aof_apply(server, old)),
     _s("appendfilename", "appendonly.aof", immutable=True),
     _s("appenddirname", "appendonlydir", immutable=True),
     _e("appendfsync", "everysec", ("everysec", "always", "no")),

@@ -264,6 +264,9 @@ class Client(asyncio.Protocol):
     def flush(self) -> None:
         out = self.out
         if out and self.transport is not None and not self.closed:
+            if self.server.aof_buf:
+                # the AOF is written (fsynced with appendfsync always) before replies
+                self.server.aof_flush()
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
             self.tot_net_out += len(data)

@@ -150,8 +150,8 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
         server.slowlog_push(c, argv, duration)
     if duration >= 1000 and server.config.latency_monitor_threshold:
         server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
-    if server.propagating and server.dirty != dirty:
-        server.propagate(c, cmd, argv)
+    if server.propagating and (server.dirty != dirty or server.prop_pending):
+        server.propagate(c, cmd, argv, server.dirty != dirty)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     if result is not NO_REPLY:
@@ -255,8 +255,8 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
         server.slowlog_push(c, argv, duration)
     if duration >= 1000 and server.config.latency_monitor_threshold:
         server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
-    if server.propagating and server.dirty != dirty:
-        server.propagate(c, cmd, argv)
+    if server.propagating and (server.dirty != dirty or server.prop_pending):
+        server.propagate_inner(c, cmd, argv, server.dirty != dirty)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     if server.tracking_clients and c.tracking is not None:

@@ -230,7 +230,7 @@ def _section_memory(server) -> list[str]:
         "mem_clients_slaves:0",
         f"mem_clients_normal:{m['clients']}",
         "mem_cluster_links:0",
-        "mem_aof_buffer:0",
+        f"mem_aof_buffer:{len(server.aof_buf)}",
         "mem_allocator:libc",
         "active_defrag_running:0",
         "lazyfree_pending_objects:0",
@@ -240,7 +240,8 @@ def _section_memory(server) -> list[str]:
 
 def _section_persistence(server) -> list[str]:
     g = lambda name, default: getattr(server, name, default)  # noqa: E731
-    return [
+    aof = server.aof
+    lines = [
         f"loading:{int(g('loading', False))}",
         "async_loading:0",
         "current_cow_peak:0",
@@ -261,19 +262,32 @@ def _section_persistence(server) -> list[str]:
         "rdb_last_cow_size:0",
         f"rdb_last_load_keys_expired:{g('rdb_last_load_keys_expired', 0)}",
         f"rdb_last_load_keys_loaded:{g('rdb_last_load_keys_loaded', 0)}",
-        f"aof_enabled:{int(server.config.appendonly)}",
-        "aof_rewrite_in_progress:0",
-        "aof_rewrite_scheduled:0",
-        "aof_last_rewrite_time_sec:-1",
-        "aof_current_rewrite_time_sec:-1",
-        "aof_last_bgrewrite_status:ok",
-        f"aof_rewrites:{g('stat_aof_rewrites', 0)}",
-        "aof_rewrites_consecutive_failures:0",
-        "aof_last_write_status:ok",
-        "aof_last_cow_size:0",
+        f"aof_enabled:{int(aof.state != 'off')}",
+        f"aof_rewrite_in_progress:{int(aof.child_pid > 0)}",
+        f"aof_rewrite_scheduled:{int(aof.rewrite_scheduled)}",
+        f"aof_last_rewrite_time_sec:{aof.last_rewrite_time_sec}",
+        "aof_current_rewrite_time_sec:%d" % (
+            int(time.monotonic() - aof.rewrite_time_start) if aof.child_pid > 0 else -1
+        ),
+        f"aof_last_bgrewrite_status:{aof.last_bgrewrite_status}",
+        f"aof_rewrites:{aof.rewrites}",
+        f"aof_rewrites_consecutive_failures:{aof.rewrites_consecutive_failures}",
+        f"aof_last_write_status:{aof.last_write_status}",
+        f"aof_last_cow_size:{aof.last_cow_size}",
         "module_fork_in_progress:0",
         "module_fork_last_cow_size:0",
     ]
+    if aof.state != "off":
+        t = aof.fsync_thread
+        lines += [
+            f"aof_current_size:{aof.current_size}",
+            f"aof_base_size:{aof.rewrite_base_size}",
+            f"aof_pending_rewrite:{int(aof.rewrite_scheduled)}",
+            f"aof_buffer_length:{len(server.aof_buf)}",
+            f"aof_pending_bio_fsync:{int(t is not None and t.is_alive())}",
+            f"aof_delayed_fsync:{aof.delayed_fsync}",
+        ]
+    return lines
 
 
 def _section_stats(server) -> list[str]:

@@ -79,6 +79,17 @@ class Server:
         # True once something consumes propagated writes (AOF, replicas, MONITOR-like
         # feeds): until then dispatch does not call propagate() at all.
         self.propagating = False
+        # AOF (persistence/aof.py): the buffer written before replies go out, the ops of
+        # the current execution unit, a handler's argv rewrite (or aof.PREVENT), and
+        # prop_pending when either was set (dispatch then calls propagate)
+        from .persistence.aof import Aof
+
+        self.aof = Aof()
+        self.aof_buf = bytearray()
+        self.prop_ops: list = []
+        self.prop_rewrite = None
+        self.prop_pending = False
+        self.active_expiring = False  # the cron's active expiry is running
         self.monitors: list[Client] = []
         from .pubsub import PubSub
 
@@ -129,6 +140,9 @@ class Server:
         from .commands.persistence import rdb_init
 
         rdb_init(self)
+        from .persistence import aof as _aof
+
+        self.cron_hooks.append(lambda: _aof.cron(self))
 
     # ------------------------------------------------------------------ stats
 
@@ -192,6 +206,14 @@ class Server:
     def key_expired(self, db: Database, key: bytes) -> None:
         """A key was deleted because its deadline passed (lazily or by the cron)."""
         self.stat_expiredkeys += 1
+        if self.propagating:
+            # propagateDeletion: from the cron at once; a lazy expiry inside a command
+            # joins that command's unit (MULTI/EXEC with the command, as Redis 7.0)
+            argv = [b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL", key]
+            if self.active_expiring:
+                self.propagate_argv(db.id, argv)
+            else:
+                self.also_propagate(db.id, argv)
         if self.config.notify_keyspace_events:
             from .notify import EXPIRED, notify
 
@@ -200,8 +222,40 @@ class Server:
                 # from the cron no read follows to flush the subscribers: do it soon
                 self.loop.call_soon(self.flush_pending)
 
-    def propagate(self, c: Client, cmd, argv: list[bytes]) -> None:
-        """Feed a write to the AOF and replicas. Nothing consumes it until persistence."""
+    def propagate(self, c: Client, cmd, argv, dirtied: bool = True) -> None:
+        """After a top-level command (dispatch, served blocked clients): write its
+        rewritten argv and the ops it queued, as one unit (MULTI/EXEC if several)."""
+        from .persistence.aof import propagate
+
+        propagate(self, c, cmd, argv, dirtied)
+
+    def propagate_inner(self, c: Client, cmd, argv, dirtied: bool = True) -> None:
+        """After a command run by EXEC or a script: queue its op in the unit."""
+        from .persistence.aof import propagate_inner
+
+        propagate_inner(self, c, cmd, argv, dirtied)
+
+    def also_propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """alsoPropagate: queue an extra op in the current unit (only while propagating)."""
+        self.prop_ops.append((dbid, argv))
+        self.prop_pending = True
+
+    def rewrite_propagation(self, argv) -> None:
+        """rewriteClientCommandVector for propagation: argv replaces the command's own
+        (aof.PREVENT: the command itself is not propagated). Only while propagating."""
+        self.prop_rewrite = argv
+        self.prop_pending = True
+
+    def propagate_argv(self, dbid: int, argv: list[bytes]) -> None:
+        """propagateNow: write an op at once, outside any unit (expired or evicted keys)."""
+        if self.propagating:
+            from .persistence.aof import encode_argv, feed
+
+            feed(self, dbid, encode_argv(argv))
+
+    def aof_flush(self) -> None:
+        """Write (and per appendfsync, fsync) the AOF buffer: before replies go out."""
+        _aof_flush(self)
 
     def latency_sample(self, event: str, ms: int) -> None:
         """Record a latency event if it reaches latency-monitor-threshold (LATENCY)."""
@@ -307,9 +361,13 @@ class Server:
                 # Redis's slow cycle spends at most 25% of each tick on expiry.
                 budget = 0.25 / self.config.hz
                 deadline = time.perf_counter() + budget
-                for db in self.dbs:
-                    if db.expires:
-                        db.active_expire(deadline)
+                self.active_expiring = True
+                try:
+                    for db in self.dbs:
+                        if db.expires:
+                            db.active_expire(deadline)
+                finally:
+                    self.active_expiring = False
             timeout = self.config.timeout
             if timeout:
                 now = time.time()
@@ -402,7 +460,12 @@ class Server:
         cfg = self.config
         # Load the dump before listening; a corrupt dump raises RdbLoadError (an
         # OSError, so run() exits with status 1 instead of starting empty).
-        from .commands.persistence import load_at_startup
+        if cfg.appendonly:
+            # the AOF (manifest, base, incr files) instead of the dump; a bad AOF
+            # raises AofError (an OSError: run() exits with status 1)
+            from .persistence.aof import load_at_startup
+        else:
+            from .commands.persistence import load_at_startup
 
         load_at_startup(self)
         self.adjust_open_files_limit()
@@ -458,8 +521,14 @@ class Server:
     def prepare_shutdown(self, mode: str) -> bool:
         """Redis's prepareForShutdown: save if needed; False if it must not stop."""
         from .commands.persistence import shutdown_save
+        from .persistence.aof import shutdown as aof_shutdown
 
-        return shutdown_save(self, mode)
+        # Redis checks the initial AOF rewrite before saving the RDB
+        if self.aof.state == "wait_rewrite" and self.aof.child_pid > 0 and "force" not in mode.split():
+            return aof_shutdown(self, mode)
+        if not shutdown_save(self, mode):
+            return False
+        return aof_shutdown(self, mode)
 
     def _finish_shutdown(self) -> None:
         if self._cron_handle is not None:
@@ -500,6 +569,14 @@ class Server:
         mode = getattr(self.config, mode_attr)
         if self.prepare_shutdown(mode):
             self.request_shutdown(mode)
+
+
+def _aof_flush(server) -> None:
+    global _aof_flush
+    from .persistence.aof import flush
+
+    _aof_flush = flush
+    flush(server)
 
 
 def event_loop_policy():

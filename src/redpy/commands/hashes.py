@@ -249,6 +249,8 @@ def cmd_hincrbyfloat(c, argv):
     c.db.signal_modified(key)
     notify(c.server, NOTIFY_HASH, b"hincrbyfloat", key, c.db.id)
     c.server.dirty += 1
+    if c.server.propagating:
+        c.server.rewrite_propagation([b"HSET", key, field, text])
     return text
 
 

@@ -437,14 +437,20 @@ def _expire_generic(c, argv, basetime: int, seconds: bool):
             return 0
         if flags & _EXPIRE_LT and current != -1 and when >= current:
             return 0
-    if when <= now_ms():
+    server = c.server
+    if when <= now_ms() and not server.loading:
         db.delete(key)
-        notify(c.server, GENERIC, b"del", key, db.id)
+        notify(server, GENERIC, b"del", key, db.id)
+        if server.propagating:
+            server.rewrite_propagation([b"UNLINK" if server.config.lazyfree_lazy_expire else b"DEL", key])
     else:
         db.set_expire(key, when)
         db.signal_modified(key)
-        notify(c.server, GENERIC, b"expire", key, db.id)
-    c.server.dirty += 1
+        notify(server, GENERIC, b"expire", key, db.id)
+        if server.propagating:
+            # the absolute deadline in ms, the options kept (as Redis)
+            server.rewrite_propagation([b"PEXPIREAT", key, b"%d" % when, *argv[3:]])
+    server.dirty += 1
     return 1
 
 

@@ -441,6 +441,9 @@ def _pop_with_key(c, key: bytes, lst: RList, where: int, count: int) -> list:
     """listPopRangeAndReplyWithKey: [key, [elements...]]."""
     out = _pop_range(lst, where, count)
     _after_pop(c, key, lst, len(out), where)
+    if c.server.propagating:
+        # [B]LMPOP -> LPOP/RPOP key count
+        c.server.rewrite_propagation([b"LPOP" if where == HEAD else b"RPOP", key, b"%d" % len(out)])
     return [key, out]
 
 
@@ -556,6 +559,8 @@ def _blocking_pop_generic(c, keys, where: int, timeout_arg: bytes, count: int):
             return _pop_with_key(c, key, lst, where, count)
         v = lst.popleft() if where == HEAD else lst.pop()
         _after_pop(c, key, lst, 1, where)
+        if c.server.propagating:
+            c.server.rewrite_propagation([b"LPOP" if where == HEAD else b"RPOP", key])
         return [key, v]
     if deny_blocking(c):
         return NULL_ARRAY
@@ -565,6 +570,8 @@ def _blocking_pop_generic(c, keys, where: int, timeout_arg: bytes, count: int):
             return _pop_with_key(rc, key, lst, where, count)
         v = lst.popleft() if where == HEAD else lst.pop()
         _after_pop(rc, key, lst, 1, where)
+        if rc.server.propagating:
+            rc.server.rewrite_propagation([b"LPOP" if where == HEAD else b"RPOP", key])
         return [key, v]
 
     return block_for_keys(c, keys, deadline, RList, serve)
@@ -595,11 +602,15 @@ def cmd_blmpop(c, argv):
     return _blocking_pop_generic(c, keys, where, argv[1], count)
 
 
-def _blmove_generic(c, src_key: bytes, dst_key: bytes, wherefrom: int, whereto: int, timeout_arg: bytes):
+def _blmove_generic(c, src_key: bytes, dst_key: bytes, wherefrom: int, whereto: int, timeout_arg: bytes, prop):
+    """`prop` is the non-blocking form propagated instead (LMOVE / RPOPLPUSH)."""
     deadline = parse_timeout(timeout_arg)
     src = _get_list(c.db, src_key)
     if src is not None:
-        return _move_from(c, src_key, src, dst_key, wherefrom, whereto)
+        reply = _move_from(c, src_key, src, dst_key, wherefrom, whereto)
+        if c.server.propagating:
+            c.server.rewrite_propagation(prop)
+        return reply
     if deny_blocking(c):
         return NULL
 
@@ -607,9 +618,17 @@ def _blmove_generic(c, src_key: bytes, dst_key: bytes, wherefrom: int, whereto: 
         # serveClientBlockedOnList: a destination of another type answers WRONGTYPE to
         # the blocked client (which is unblocked) and nothing is popped.
         try:
-            return _move_from(rc, key, lst, dst_key, wherefrom, whereto)
+            reply = _move_from(rc, key, lst, dst_key, wherefrom, whereto)
         except CommandError as e:
             return e
+        if rc.server.propagating:
+            # served later: Redis builds the directions from its shared "left"/"right"
+            if len(prop) == 5:
+                side = {HEAD: b"left", TAIL: b"right"}
+                rc.server.rewrite_propagation([b"LMOVE", key, dst_key, side[wherefrom], side[whereto]])
+            else:
+                rc.server.rewrite_propagation(prop)
+        return reply
 
     return block_for_keys(c, [src_key], deadline, RList, serve)
 
@@ -622,10 +641,10 @@ def cmd_blmove(c, argv):
     """
     wherefrom = _where(argv[3])
     whereto = _where(argv[4])
-    return _blmove_generic(c, argv[1], argv[2], wherefrom, whereto, argv[5])
+    return _blmove_generic(c, argv[1], argv[2], wherefrom, whereto, argv[5], [b"LMOVE", *argv[1:5]])
 
 
 @command("brpoplpush")
 def cmd_brpoplpush(c, argv):
     """BRPOPLPUSH source destination timeout"""
-    return _blmove_generic(c, argv[1], argv[2], TAIL, HEAD, argv[3])
+    return _blmove_generic(c, argv[1], argv[2], TAIL, HEAD, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])

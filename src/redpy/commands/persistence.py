@@ -199,6 +199,8 @@ def rdb_cron(server) -> None:
         if done == 0:
             return
         _bgsave_done(server, os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
+    if server.aof.child_pid > 0:
+        return  # hasActiveChildProcess: nothing starts while the AOF rewrite runs
     now = int(time.time())
     retry_ok = now - server.lastbgsave_try > BGSAVE_RETRY_DELAY or server.rdb_last_bgsave_status == "ok"
     if server.rdb_bgsave_scheduled and retry_ok:
@@ -309,9 +311,40 @@ def cmd_bgsave(c, argv):
             server.rdb_bgsave_scheduled = True
             return Simple(b"Background saving scheduled")
         raise CommandError("ERR Background save already in progress")
+    if server.aof.child_pid > 0:
+        if schedule:
+            server.rdb_bgsave_scheduled = True
+            return Simple(b"Background saving scheduled")
+        raise CommandError(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+        )
     if not save_background(server):
         raise CommandError("ERR")
     return Simple(b"Background saving started")
+
+
+@server_command("bgrewriteaof")
+def cmd_bgrewriteaof(c, argv):
+    """BGREWRITEAOF
+
+    With a BGSAVE running the rewrite is scheduled and starts from the cron once it ends.
+    """
+    from ..persistence import aof
+
+    server = c.server
+    if server.aof.child_pid > 0:
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if server.rdb_child_pid > 0:
+        server.aof.rewrite_scheduled = True
+        return Simple(b"Background append only file rewriting scheduled")
+    if server.aof.manifest is None:
+        server.aof.manifest = aof._read_manifest_or_new(server)
+    if not aof.rewrite_background(server):
+        raise CommandError(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+        )
+    return Simple(b"Background append only file rewriting started")
 
 
 @generic_command("dump")
@@ -387,10 +420,15 @@ def cmd_restore(c, argv):
 
             notify(server, GENERIC, b"del", key, db.id)
             server.dirty += 1
+            if server.propagating:
+                server.rewrite_propagation([b"UNLINK" if server.config.lazyfree_lazy_server_del else b"DEL", key])
         return OK
     db.add(key, value)
     if ttl:
         db.set_expire(key, ttl)
+        if not absttl and server.propagating:
+            # propagated with the absolute deadline and ABSTTL (as Redis)
+            server.rewrite_propagation([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])
     from ..notify import GENERIC, notify
 
     notify(server, GENERIC, b"restore", key, db.id)
@@ -636,6 +674,7 @@ def cmd_migrate(c, argv):
         error = None
         socket_error = None
         done = 0
+        moved = []
         for key in sent:
             try:
                 buf2 = cs.read_line(timeout / 1000.0)
@@ -654,6 +693,10 @@ def cmd_migrate(c, argv):
 
                 notify(server, GENERIC, b"del", key, db.id)
                 server.dirty += 1
+                moved.append(key)
+        if moved and server.propagating:
+            # the keys that left are propagated as DEL (never the MIGRATE itself)
+            server.rewrite_propagation([b"DEL", *moved])
         if error is None and socket_error is not None and done == 0 and may_retry and not isinstance(socket_error, TimeoutError):
             _migrate_close(server, name)
             may_retry = False

@@ -1253,6 +1253,17 @@ def cmd_debug(c, argv):
         return out
     if sub == b"reload":
         return _debug_reload(server, argv[2:])
+    if sub == b"loadaof" and argc == 2:
+        # Redis exits when there is no AOF to load (AOF off); redpy refuses instead
+        if server.aof.state != "on":
+            raise CommandError("ERR DEBUG LOADAOF needs appendonly yes")
+        from ..persistence.aof import AofError, debug_loadaof
+
+        try:
+            debug_loadaof(server)
+        except AofError:
+            raise CommandError("ERR Error loading the append only file") from None
+        return OK
     if sub == b"stringmatch-test" and argc == 2:
         _stringmatch_fuzz()
         return Simple(b"Apparently Redis did not crash: test passed")

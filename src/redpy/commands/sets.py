@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 
+from ..persistence.aof import PREVENT
+
 from ..errors import SYNTAX, WRONGTYPE, CommandError
 from ..numbers import string2ll
 from ..notify import GENERIC as NOTIFY_GENERIC, SET as NOTIFY_SET, notify
@@ -155,6 +157,8 @@ def cmd_spop(c, argv):
         else:
             c.db.signal_modified(key)
         c.server.dirty += 1
+        if c.server.propagating:
+            c.server.rewrite_propagation([b"SREM", key, member])
         return member
     count = string2ll(argv[2])
     if count is None or count < 0:
@@ -169,6 +173,8 @@ def cmd_spop(c, argv):
         c.db.delete(key)
         notify(c.server, NOTIFY_GENERIC, b"del", key, c.db.id)
         c.server.dirty += size
+        if c.server.propagating:
+            c.server.rewrite_propagation([b"UNLINK" if c.server.config.lazyfree_lazy_server_del else b"DEL", key])
         return reply
     remaining = size - count
     if remaining * 5 > count:
@@ -184,6 +190,13 @@ def cmd_spop(c, argv):
         c.db.data[key] = newset
     c.db.signal_modified(key)
     c.server.dirty += count
+    server = c.server
+    if server.propagating:
+        # one SREM per popped member, the SPOP itself not propagated (as Redis)
+        dbid = c.db.id
+        for member in reply:
+            server.also_propagate(dbid, [b"SREM", key, member])
+        server.rewrite_propagation(PREVENT)
     return reply
 
 

@@ -9,6 +9,7 @@ deleted when emptied. Times in the PEL are absolute unix ms (clock.now_ms).
 from __future__ import annotations
 
 from ..blocking import block_for_keys, deny_blocking
+from ..persistence.aof import PREVENT
 from ..clock import now_ms
 from ..errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError, c_string, subcommand_syntax
 from ..notify import KEY_MISS as NOTIFY_KEY_MISS, STREAM as NOTIFY_STREAM, notify
@@ -170,9 +171,11 @@ def _nogroup(key: bytes, group: bytes) -> CommandError:
 
 class _TrimArgs:
     __slots__ = ("strategy", "maxlen", "minid", "approx", "limit", "id", "id_given",
-                 "seq_given", "nomkstream")
+                 "seq_given", "nomkstream", "approx_idx", "limit_idx")
 
     def __init__(self):
+        self.approx_idx = 0
+        self.limit_idx = None
         self.strategy = None
         self.maxlen = 0
         self.minid = ZERO_ID
@@ -203,6 +206,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             nxt = argv[i + 1]
             if more >= 2 and nxt == b"~":
                 a.approx = True
+                a.approx_idx = i + 1
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
@@ -218,6 +222,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             nxt = argv[i + 1]
             if more >= 2 and nxt == b"~":
                 a.approx = True
+                a.approx_idx = i + 1
                 i += 1
             elif more >= 2 and nxt == b"=":
                 i += 1
@@ -225,6 +230,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             i += 1
             a.strategy = "minid"
         elif lo == b"limit" and more:
+            a.limit_idx = i
             a.limit = _int(argv[i + 1])
             if a.limit < 0:
                 raise CommandError("ERR The LIMIT argument must be >= 0.")
@@ -257,6 +263,22 @@ def _parse_add_trim(c, argv, xadd: bool):
 
 def _trim(s: Stream, a: _TrimArgs) -> int:
     return s.trim(a.strategy, a.maxlen, a.minid, a.approx, a.limit)
+
+
+def _prop_trim(argv: list, s: Stream, a: _TrimArgs) -> list:
+    """streamRewriteApproxSpecifier + streamRewriteTrimArgument: a "~" trim propagates
+    as "=" with the threshold it reached (the LIMIT dropped: "=" refuses it)."""
+    argv = list(argv)
+    i = a.approx_idx
+    argv[i] = b"="
+    if a.strategy == "maxlen":
+        argv[i + 1] = b"%d" % len(s)
+    else:
+        argv[i + 1] = fmt_id(s.ids[0]) if s.ids else fmt_id(_incr(s.last_id))
+    j = a.limit_idx
+    if j is not None:
+        del argv[j : j + 2]
+    return argv
 
 
 @command("xadd")
@@ -301,6 +323,13 @@ def cmd_xadd(c, argv):
     if a.strategy is not None:
         if _trim(s, a):
             notify(c.server, NOTIFY_STREAM, b"xtrim", key, db.id)
+    if c.server.propagating and (not a.id_given or not a.seq_given or a.approx):
+        # the generated ID (and an approximate trim's outcome) are propagated
+        prop = list(argv)
+        prop[pos - 1] = fmt_id(sid)
+        if a.approx:
+            prop = _prop_trim(prop, s, a)
+        c.server.rewrite_propagation(prop)
     signal_key_as_ready(db, key)
     return fmt_id(sid)
 
@@ -318,6 +347,8 @@ def cmd_xtrim(c, argv):
         notify(c.server, NOTIFY_STREAM, b"xtrim", key, c.db.id)
         c.db.signal_modified(key)
         c.server.dirty += deleted
+        if a.approx and c.server.propagating:
+            c.server.rewrite_propagation(_prop_trim(argv, s, a))
     return deleted
 
 
@@ -406,10 +437,22 @@ def cmd_xrevrange(c, argv):
 # ---------------------------------------------------------------------- reading with groups
 
 
-def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, noack: bool) -> list:
-    """streamReplyWithRange from start to the end, updating the group and the PELs."""
+def _propagate_xclaim(c, key: bytes, gname: bytes, group, sid, nack) -> None:
+    """streamPropagateXCLAIM: a delivery is replayed as a forced XCLAIM."""
+    c.server.also_propagate(c.db.id, [
+        b"XCLAIM", key, gname, nack.consumer.name, b"0", fmt_id(sid), b"TIME", b"%d" % nack.delivery_time,
+        b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE", b"JUSTID", b"LASTID", fmt_id(group.last_id),
+    ])
+
+
+def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, noack: bool, gname=None,
+                created: bool = False) -> list:
+    """streamReplyWithRange from start to the end, updating the group and the PELs.
+    While propagating, each delivery is queued as XCLAIM (NOACK: one XGROUP SETID)."""
     out = []
     now = now_ms()
+    prop = group is not None and c.server.propagating
+    last_before = group.last_id if group is not None else None
     for sid in s.range(start, MAX_ID, count):
         if group is not None and sid > group.last_id:
             if group.entries_read != INVALID_ENTRIES_READ and not s.range_has_tombstones(sid):
@@ -431,13 +474,24 @@ def _read_range(c, s: Stream, key: bytes, start, count: int, group, consumer, no
                 nack.delivery_time = now
                 nack.delivery_count = 1
                 consumer.pel[sid] = nack
+            if prop:
+                _propagate_xclaim(c, key, gname, group, sid, nack)
+    if prop:
+        if noack and created:
+            # no XCLAIM creates the consumer on replay: propagated explicitly
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"CREATECONSUMER", key, gname, consumer.name])
+        if noack and group.last_id != last_before:
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"SETID", key, gname, fmt_id(group.last_id),
+                                              b"ENTRIESREAD", b"%d" % group.entries_read])
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
-def _read_history(s: Stream, start, count: int, consumer) -> list:
-    """streamReplyWithRangeFromConsumerPEL."""
+def _read_history(s: Stream, start, count: int, consumer, c=None, key=None, gname=None, group=None) -> list:
+    """streamReplyWithRangeFromConsumerPEL (deliveries propagated as XCLAIM)."""
     out = []
     now = now_ms()
+    prop = c is not None and c.server.propagating
     for sid in sorted(i for i in consumer.pel if i >= start):
         if count and len(out) >= count:
             break
@@ -449,6 +503,9 @@ def _read_history(s: Stream, start, count: int, consumer) -> list:
             nack = consumer.pel[sid]
             nack.delivery_time = now
             nack.delivery_count += 1
+    if prop:
+        # Redis 7.0 does not propagate history reads (the XREADGROUP itself neither)
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
@@ -567,14 +624,18 @@ def _xread_generic(c, argv, xreadgroup: bool):
         served += 1
         start = _incr(gt)
         consumer = None
+        created = False
         if groups:
+            created = consumername not in groups[idx].consumers
             consumer = _get_consumer(c, groups[idx], consumername, key)
         if history:
-            entries = _read_history(s, start, count, consumer) if start is not None else []
+            entries = (_read_history(s, start, count, consumer, c, key, groupname, groups[idx])
+                       if start is not None else [])
         elif start is None:
             entries = []
         else:
-            entries = _read_range(c, s, key, start, count, groups[idx] if groups else None, consumer, noack)
+            entries = _read_range(c, s, key, start, count, groups[idx] if groups else None, consumer, noack, groupname,
+                                  created)
         if groups:
             c.server.dirty += 1
         if c.proto == 3:
@@ -605,9 +666,11 @@ def _xread_generic(c, argv, xreadgroup: bool):
                 return _KEEP
             start = _incr(gt)
             consumer = None
+            created = False
             if group is not None:
+                created = cname not in group.consumers
                 consumer = _get_consumer(rc, group, cname, key)
-            entries = _read_range(rc, s, key, start, bcount, group, consumer, noack)
+            entries = _read_range(rc, s, key, start, bcount, group, consumer, noack, gname, created)
             if rc.proto == 3:
                 return {key: entries}
             return [[key, entries]]
@@ -938,10 +1001,13 @@ def cmd_xclaim(c, argv):
     consumer = None
     name = argv[3]
     out = []
+    prop = c.server.propagating
     for sid in ids:
         nack = g.pel.get(sid)
         if sid not in s.data:
             if nack is not None:
+                if prop:  # replayed as XCLAIM of a missing entry, which drops it too
+                    _propagate_xclaim(c, key, argv[2], g, sid, nack)
                 c.server.dirty += 1
                 propagate_last_id = False
                 del g.pel[sid]
@@ -969,8 +1035,15 @@ def cmd_xclaim(c, argv):
         out.append(fmt_id(sid) if justid else _entry(s, sid))
         c.server.dirty += 1
         propagate_last_id = False
+        if prop:
+            _propagate_xclaim(c, key, argv[2], g, sid, nack)
     if propagate_last_id:
         c.server.dirty += 1
+        if prop:
+            c.server.also_propagate(c.db.id, [b"XGROUP", b"SETID", key, argv[2], fmt_id(g.last_id),
+                                              b"ENTRIESREAD", b"%d" % g.entries_read])
+    if prop:
+        c.server.rewrite_propagation(PREVENT)
     return out
 
 
@@ -1025,12 +1098,15 @@ def cmd_xautoclaim(c, argv):
     pel_ids = sorted(i for i in g.pel if i >= start)
     k = 0
     n = len(pel_ids)
+    prop = c.server.propagating
     while attempts and count and k < n:
         attempts -= 1
         sid = pel_ids[k]
         k += 1
         nack = g.pel[sid]
         if sid not in s.data:
+            if prop:
+                _propagate_xclaim(c, key, argv[2], g, sid, nack)
             c.server.dirty += 1
             del g.pel[sid]
             nack.consumer.pel.pop(sid, None)
@@ -1052,6 +1128,10 @@ def cmd_xautoclaim(c, argv):
         claimed.append(fmt_id(sid) if justid else _entry(s, sid))
         count -= 1
         c.server.dirty += 1
+        if prop:
+            _propagate_xclaim(c, key, argv[2], g, sid, nack)
+    if prop:
+        c.server.rewrite_propagation(PREVENT)
     cursor = fmt_id(pel_ids[k]) if k < n else b"0-0"
     return [cursor, claimed, deleted]
 

@@ -222,6 +222,9 @@ def _set_generic(
     if when is not None:
         db.set_expire(key, when)
         notify(c.server, NOTIFY_GENERIC, b"expire", key, db.id)
+        if c.server.propagating:
+            # propagated with an absolute deadline, without NX/XX/GET (as Redis)
+            c.server.rewrite_propagation([b"SET", key, value, b"PXAT", b"%d" % when])
     return old if get else ok
 
 
@@ -259,19 +262,26 @@ def cmd_getex(c, argv):
     db = c.db
     if expire_arg is not None:
         when = _expire_ms(c, expire_arg, unit_seconds, absolute, "getex")
+        server = c.server
         if absolute and when <= now_ms():
             db.delete(key)
-            notify(c.server, NOTIFY_GENERIC, b"del", key, db.id)
+            notify(server, NOTIFY_GENERIC, b"del", key, db.id)
+            if server.propagating:
+                server.rewrite_propagation([b"UNLINK" if server.config.lazyfree_lazy_expire else b"DEL", key])
         else:
             db.set_expire(key, when)
             db.signal_modified(key)
-            notify(c.server, NOTIFY_GENERIC, b"expire", key, db.id)
-        c.server.dirty += 1
+            notify(server, NOTIFY_GENERIC, b"expire", key, db.id)
+            if server.propagating:
+                server.rewrite_propagation([b"PEXPIREAT", key, b"%d" % when])
+        server.dirty += 1
     elif persist:
         if db.persist(key):
             db.signal_modified(key)
             notify(c.server, NOTIFY_GENERIC, b"persist", key, db.id)
             c.server.dirty += 1
+            if c.server.propagating:
+                c.server.rewrite_propagation([b"PERSIST", key])
     return _snapshot(v)
 
 
@@ -284,6 +294,8 @@ def cmd_getdel(c, argv):
     c.db.delete(argv[1])
     notify(c.server, NOTIFY_GENERIC, b"del", argv[1], c.db.id)
     c.server.dirty += 1
+    if c.server.propagating:
+        c.server.rewrite_propagation([b"DEL", argv[1]])
     return v
 
 
@@ -518,6 +530,9 @@ def cmd_incrbyfloat(c, argv):
         db.signal_modified(key)
     notify(c.server, NOTIFY_STRING, b"incrbyfloat", key, db.id)
     c.server.dirty += 1
+    if c.server.propagating:
+        # replay must not depend on float formatting: the result, keeping the TTL
+        c.server.rewrite_propagation([b"SET", key, new, b"KEEPTTL"])
     return new
 
 

@@ -804,6 +804,10 @@ def zpop_generic(c, keys, use_max: bool, emitkey: bool, count: int, nested: bool
             items.append(m)
             items.append(Double(s))
     if emitkey:
+        if c.server.propagating:
+            # BZPOPMIN/BZPOPMAX -> ZPOPMIN/ZPOPMAX key; [B]ZMPOP -> ... key count
+            name = b"ZPOPMAX" if use_max else b"ZPOPMIN"
+            c.server.rewrite_propagation([name, key, b"%d" % len(popped)] if nested else [name, key])
         if nested:
             return [key, items]
         return [key] + items
