@@ -699,12 +699,9 @@ def write_base(server, path: str, preamble: bool) -> None:
     """rewriteAppendOnlyFile: the dataset into path (temp name chosen by the caller)."""
     with open(path, "wb") as f:
         if preamble:
+            # the RDB image carries the function libraries too (FUNCTION2 records)
             for chunk in rdb_preamble_chunks(server):
                 f.write(chunk)
-            # redpy's RDB has no function libraries: they follow as an AOF tail, which
-            # Redis (and redpy) replay after the preamble
-            for cmd in _functions_commands(server):
-                f.write(cmd)
         else:
             out = []
             size = 0
@@ -1061,8 +1058,10 @@ def load_file(server, path: str, last: bool, c) -> str:
             else:
                 db.expires.pop(key, None)
 
+        on_function, install_functions = rdb.function_loader(server)
         try:
-            stats = rdb.parse(data, server.config, on_key=on_key)
+            stats = rdb.parse(data, server.config, on_key=on_key, on_function=on_function)
+            install_functions(stats["end"])
         except rdb.RdbError as e:
             log.warning("Error reading the RDB base file %s, AOF loading aborted", name)
             raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted: {e.message}") from None

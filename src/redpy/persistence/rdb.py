@@ -1245,11 +1245,33 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
         if expire != -1:
             db.expires[key] = expire
 
+    on_function, install_functions = function_loader(server, replace_functions)
+
+    # parse into fresh dicts first so that a corrupt file leaves the dataset untouched
+    saved = [(db.data, db.expires) for db in dbs]
+    for db in dbs:
+        db.data, db.expires = {}, {}
+    try:
+        stats = parse(buf, server.config, on_key=on_key, on_function=on_function)
+        install_functions(stats["end"])
+    except BaseException:
+        for db, (d, e) in zip(dbs, saved):
+            db.data, db.expires = d, e
+        raise
+    stats["expired"] = loaded.get("expired", 0)
+    return stats
+
+
+def function_loader(server, replace: bool = False):
+    """(on_function, install) for parse(): the libraries of a file are compiled as they
+    are read, and `install(offset)` adds them to the server's once the file is read (a
+    library that exists is an error unless `replace`)."""
+    from ..errors import CommandError
+
     compiler = None
 
     def on_function(code):
         nonlocal compiler
-        from ..errors import CommandError
         from .functions import Compiler
 
         if compiler is None:
@@ -1259,26 +1281,17 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
         except CommandError as e:
             raise RdbError("Failed loading library, " + _err_text(e), 0) from None
 
-    # parse into fresh dicts first so that a corrupt file leaves the dataset untouched
-    saved = [(db.data, db.expires) for db in dbs]
-    for db in dbs:
-        db.data, db.expires = {}, {}
-    try:
-        stats = parse(buf, server.config, on_key=on_key, on_function=on_function)
-        if compiler is not None:
-            from ..errors import CommandError
-            from .functions import join
+    def install(offset: int) -> None:
+        if compiler is None:
+            return
+        from .functions import join
 
-            try:
-                join(server, compiler.libraries, replace_functions)
-            except CommandError as e:
-                raise RdbError("Failed loading library, " + _err_text(e), stats["end"]) from None
-    except BaseException:
-        for db, (d, e) in zip(dbs, saved):
-            db.data, db.expires = d, e
-        raise
-    stats["expired"] = loaded.get("expired", 0)
-    return stats
+        try:
+            join(server, compiler.libraries, replace)
+        except CommandError as e:
+            raise RdbError("Failed loading library, " + _err_text(e), offset) from None
+
+    return on_function, install
 
 
 def _err_text(e) -> str:
