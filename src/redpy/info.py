@@ -5,8 +5,10 @@ the neutral value a fresh Redis shows otherwise (no forks, no replicas, no AOF).
 
 Memory: used_memory is an estimate (no allocator hooks: tracemalloc is far too slow):
 a fixed startup base plus, per key, the same per-key estimate MEMORY USAGE gives for a
-string key of average size, computed from the key count only (cheap). used_memory_rss is
-the process's resident set from /proc/self/statm.
+string key of average size, computed from the key count only (cheap). While maxmemory is
+set it is instead the figure eviction works with (evict.py: the private memory at
+startup plus a per-key estimate maintained on writes). used_memory_rss is the process's
+resident set from /proc/self/statm.
 """
 
 from __future__ import annotations
@@ -71,15 +73,24 @@ def memory_numbers(server) -> dict:
     clients = len(server.clients)
     overhead = STARTUP_BYTES + sum(dict_overhead(len(db.data)) + dict_overhead(len(db.expires))
                                    for db in server.dbs)
-    used = STARTUP_BYTES + keys * PER_KEY_BYTES + expires * 32 + clients * 1024
+    startup = STARTUP_BYTES
+    if server.mem_accounting:
+        # maxmemory set: the figure eviction works with (evict.py)
+        from .evict import used_memory
+
+        used = used_memory(server)
+        startup = server.mem_startup
+        overhead += startup - STARTUP_BYTES
+    else:
+        used = STARTUP_BYTES + keys * PER_KEY_BYTES + expires * 32 + clients * 1024
     peak = max(getattr(server, "stat_peak_memory", 0), used)
     server.stat_peak_memory = peak
     dataset = max(used - overhead, 0)
-    net = used - STARTUP_BYTES
+    net = used - startup
     return {
         "used": used,
         "peak": peak,
-        "startup": STARTUP_BYTES,
+        "startup": startup,
         "overhead": overhead,
         "dataset": dataset,
         "dataset_perc": dataset * 100.0 / net if net > 0 else 0.0,
@@ -282,6 +293,9 @@ def _section_stats(server) -> list[str]:
     pubsub_channels = len(getattr(s, "pubsub_channels", {}) or {})
     pubsub_patterns = len(getattr(s, "pubsub_patterns", {}) or {})
     tracking = len(s.tracking_table)
+    from .evict import eviction_exceeded_ms
+
+    exceeded = eviction_exceeded_ms(s)
     return [
         f"total_connections_received:{s.stat_numconnections}",
         f"total_commands_processed:{_total_commands(s)}",
@@ -304,8 +318,8 @@ def _section_stats(server) -> list[str]:
         "expire_cycle_cpu_milliseconds:0",
         f"evicted_keys:{s.stat_evictedkeys}",
         "evicted_clients:0",
-        "total_eviction_exceeded_time:0",
-        "current_eviction_exceeded_time:0",
+        f"total_eviction_exceeded_time:{exceeded[0]}",
+        f"current_eviction_exceeded_time:{exceeded[1]}",
         f"keyspace_hits:{s.stat_keyspace_hits}",
         f"keyspace_misses:{s.stat_keyspace_misses}",
         f"pubsub_channels:{pubsub_channels}",

@@ -126,6 +126,11 @@ class Server:
         from .commands.persistence import rdb_init
 
         rdb_init(self)
+        # maxmemory (evict.py): memory accounting, the OOM check hook, LRU/LFU clocks;
+        # sets key_hook (None unless configured) and pre_command_oom_state
+        from . import evict
+
+        evict.init(self)
 
     # ------------------------------------------------------------------ stats
 
@@ -135,6 +140,8 @@ class Server:
         self.stat_rejected_conn = 0
         self.stat_expiredkeys = 0
         self.stat_evictedkeys = 0
+        self.stat_total_eviction_exceeded_time = 0  # µs
+        self.stat_last_eviction_exceeded_time = 0.0  # monotonic start, 0 when under
         self.stat_keyspace_hits = 0
         self.stat_keyspace_misses = 0
         self.stat_total_error_replies = 0
@@ -192,6 +199,21 @@ class Server:
             if self.pending_flush and self.loop is not None:
                 # from the cron no read follows to flush the subscribers: do it soon
                 self.loop.call_soon(self.flush_pending)
+
+    def key_evicted(self, db: Database, key: bytes) -> None:
+        """Evict key (performEvictions): the one path through which keys are evicted.
+
+        Redis's order: propagate, delete, count, signalModifiedKey (WATCH, tracking), the
+        "evicted" event. MERGE: this must also propagate a DEL (UNLINK when
+        lazyfree-lazy-eviction is yes) of the key to the AOF and the replicas, before the
+        deletion, as propagateDeletion does; the AOF lives in another branch.
+        """
+        db.delete(key)  # dict, expires, signal_modified (WATCH, tracking, accounting)
+        self.stat_evictedkeys += 1
+        if self.config.notify_keyspace_events:
+            from .notify import EVICTED, notify
+
+            notify(self, EVICTED, b"evicted", key, db.id)
 
     def propagate(self, c: Client, cmd, argv: list[bytes]) -> None:
         """Feed a write to the AOF and replicas. Nothing consumes it until persistence."""

@@ -144,6 +144,8 @@ def cmd_get(c, argv):
             c.server.stat_keyspace_misses += 1
             notify(c.server, NOTIFY_KEY_MISS, b"keymiss", argv[1], db.id)
             return NULL
+    elif db.touch is not None:
+        db.touch(argv[1])  # LRU/LFU clock (evict.py), as db.lookup does
     c.server.stat_keyspace_hits += 1
     t = type(v)
     if t is bytes:
