@@ -232,11 +232,12 @@ def _tls(name, server, old):
     getattr(tls, name)(server, old)
 
 
-def _evict_configure(server):
-    """maxmemory settings changed: install or remove what evict.py needs."""
-    from .evict import configure
+def _evict_configure(server, maxmemory: bool = False):
+    """maxmemory settings changed: install or remove what evict.py needs (and evict at
+    once when maxmemory itself changed, as updateMaxmemory does)."""
+    from .evict import configure, maxmemory_changed
 
-    configure(server)
+    (maxmemory_changed if maxmemory else configure)(server)
 
 
 def _apply_tls(server, old):
@@ -325,7 +326,7 @@ PARAMS: list[Param] = [
     _i("acllog-max-len", 128, 0, LLONG_MAX),
     _e("acl-pubsub-default", "resetchannels", ("allchannels", "resetchannels")),
     # memory management
-    _m("maxmemory", 0, apply=lambda s, old: _evict_configure(s)),
+    _m("maxmemory", 0, apply=lambda s, old: _evict_configure(s, True)),
     _e("maxmemory-policy", "noeviction", ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), apply=lambda s, old: _evict_configure(s)),
     _i("maxmemory-samples", 5, 1, 64),
     _i("maxmemory-eviction-tenacity", 10, 0, 100),

@@ -251,6 +251,21 @@ def configure(server) -> None:
         server.cron_hooks.remove(hook)
 
 
+def maxmemory_changed(server) -> None:
+    """CONFIG SET maxmemory: configure, then evict at once (updateMaxmemory)."""
+    configure(server)
+    if server.config.maxmemory:
+        used = used_memory(server)
+        if server.config.maxmemory < used:
+            import logging
+
+            logging.getLogger("redpy").warning(
+                "WARNING: the new maxmemory value set via CONFIG SET (%d) is smaller than the current "
+                "memory usage (%d). This will result in key eviction and/or the inability to accept new "
+                "write commands depending on the maxmemory-policy.", server.config.maxmemory, used)
+        perform_evictions(server)
+
+
 def rebind(server) -> None:
     """Give each db the touch function for its current access dict (after SWAPDB too)."""
     for db in server.dbs:
@@ -447,15 +462,21 @@ class _Sampler:
             self.src = d
             self.keys = keys = list(d)
         out = []
-        tries = count * 3
         randrange = random.randrange
-        while len(out) < count and keys and tries > 0:
-            tries -= 1
+        rebuilt = False
+        while len(out) < count:
+            if not keys:
+                # every snapshot entry was stale: the live keys all came later
+                if rebuilt or not d:
+                    break
+                self.keys = keys = list(d)
+                rebuilt = True
             i = randrange(len(keys))
             key = keys[i]
             if key in d:
                 out.append(key)
             else:
+                # a stale entry goes for good (each one costs a single miss)
                 keys[i] = keys[-1]
                 keys.pop()
         return out
@@ -536,7 +557,7 @@ def perform_evictions(server) -> int:
     """performEvictions: free keys until used memory is under maxmemory."""
     cfg = server.config
     result = EVICT_FAIL
-    if server.pause_until and server.pause_until > time.monotonic():
+    if server.pause_until and server.pause_until > time.time():
         return EVICT_OK  # isSafeToPerformEvictions: not while clients are paused
     used = used_memory(server)
     if used <= cfg.maxmemory:
@@ -548,26 +569,23 @@ def perform_evictions(server) -> int:
         limit = _time_limit_us(cfg.maxmemory_eviction_tenacity) / 1e6
         start = time.perf_counter()
         policy = cfg.maxmemory_policy
-        current = server.current_client
-        server.current_client = None  # invalidations go out at once (not executing)
-        try:
-            while freed < tofree:
-                picked = _pick(server, policy)
-                if picked is None:
-                    break
-                db, key = picked
-                before = used_memory(server)
-                server.key_evicted(db, key)
-                freed += before - used_memory(server)
-                keys_freed += 1
-                if keys_freed % 16 == 0 and time.perf_counter() - start > limit:
-                    _start_time_proc(server)
-                    result = EVICT_RUNNING
-                    break
-            else:
-                result = EVICT_OK
-        finally:
-            server.current_client = current
+        # Before a command server.current_client is None, so tracking invalidations go
+        # out at once; from CONFIG SET maxmemory they follow its reply, as in Redis.
+        while freed < tofree:
+            picked = _pick(server, policy)
+            if picked is None:
+                break
+            db, key = picked
+            before = used_memory(server)
+            server.key_evicted(db, key)
+            freed += before - used_memory(server)
+            keys_freed += 1
+            if keys_freed % 16 == 0 and time.perf_counter() - start > limit:
+                _start_time_proc(server)
+                result = EVICT_RUNNING
+                break
+        else:
+            result = EVICT_OK
         if result == EVICT_FAIL and used_memory(server) <= cfg.maxmemory:
             result = EVICT_OK
     # update_metrics
