@@ -209,6 +209,7 @@ def configure(server) -> None:
     lfu = "lfu" in policy
     clocks = accounting or lfu or "lru" in policy
     server.lru_clock = lru_clock()
+    server.lfu_minutes = lfu_minutes()
     # accounting
     if accounting and not server.mem_accounting:
         server.mem_accounting = True
@@ -286,14 +287,28 @@ def _lru_toucher(server, acc):
 
 
 def _lfu_toucher(server, acc):
+    """updateLFU: decay the counter by the periods elapsed, then LFULogIncr (inlined)."""
     cfg = server.config
+    rand = random.random
 
     def touch(key):
         word = acc.get(key)
         if word is None:
             word = server.lfu_start
-        counter = lfu_incr(lfu_decr(cfg, word), cfg.lfu_log_factor)
-        acc[key] = (lfu_minutes() << 8) | counter
+        counter = word & 255
+        now = server.lfu_minutes
+        decay = cfg.lfu_decay_time
+        if decay:
+            ldt = word >> 8
+            elapsed = now - ldt if now >= ldt else 65535 - ldt + now
+            if elapsed >= decay:
+                periods = elapsed // decay
+                counter = 0 if periods > counter else counter - periods
+        if counter < 255:
+            base = counter - LFU_INIT_VAL
+            if base <= 0 or rand() < 1.0 / (base * cfg.lfu_log_factor + 1):
+                counter += 1
+        acc[key] = (now << 8) | counter
 
     return touch
 
@@ -325,7 +340,11 @@ def key_written(db, key: bytes) -> None:
         old = sizes.pop(key, 0)
         new = 0
         if v is not None:
-            new = (entry_size(db, key, v) + 15) >> 4
+            if type(v) is bytes and len(v) < 480 and len(key) < 480:
+                # entry_size for a short string, inlined (the common write)
+                new = (KEY_OVERHEAD + 96 + len(key) + len(v) + (EXPIRE_OVERHEAD if key in db.expires else 0)) >> 4
+            else:
+                new = (entry_size(db, key, v) + 15) >> 4
             sizes[key] = new
         server.mem_dataset += (new - old) << 4
     acc = db.access
@@ -361,6 +380,9 @@ def cron(server) -> None:
     now = lru_clock()
     if now != server.lru_clock:
         server.lru_clock = now
+    minutes = lfu_minutes()
+    if minutes != server.lfu_minutes:
+        server.lfu_minutes = minutes
     if not server.mem_accounting:
         return
     untracked = 0
@@ -422,6 +444,13 @@ def used_memory(server) -> int:
 def oom_check(c, cmd, argv):
     """server.check_hooks entry: performEvictions, then OOM for denyoom commands."""
     server = c.server
+    if (
+        server.mem_startup + server.mem_dataset + server.mem_untracked + len(server.clients) * CLIENT_BYTES
+        <= server.config.maxmemory
+        and not server.stat_last_eviction_exceeded_time
+    ):
+        server.pre_command_oom_state = False  # under the limit: the common case, inlined
+        return None
     out_of_memory = perform_evictions(server) == EVICT_FAIL
     if out_of_memory:
         reject = cmd.denyoom
@@ -630,6 +659,7 @@ def init(server) -> None:
     server.mem_untracked = 0
     server.mem_startup = startup_bytes()
     server.lru_clock = lru_clock()
+    server.lfu_minutes = lfu_minutes()
     server.lru_start = None
     server.lfu_start = None
     server.clocks_lfu = False
