@@ -3,12 +3,11 @@
 Values are true where redpy has them (clients, keyspace, commands, errors, config) and
 the neutral value a fresh Redis shows otherwise (no forks, no replicas, no AOF).
 
-Memory: used_memory is an estimate (no allocator hooks: tracemalloc is far too slow):
-a fixed startup base plus, per key, the same per-key estimate MEMORY USAGE gives for a
-string key of average size, computed from the key count only (cheap). While maxmemory is
-set it is instead the figure eviction works with (evict.py: the private memory at
-startup plus a per-key estimate maintained on writes). used_memory_rss is the process's
-resident set from /proc/self/statm.
+Memory: used_memory is an estimate (no allocator hooks: tracemalloc is far too slow),
+evict.py's: the private memory at startup plus the dataset in Python's terms. While
+maxmemory is set it is the figure eviction works with (maintained on writes); otherwise
+the same per-key estimate on the first 64 keys of each db times its key count.
+used_memory_rss is the process's resident set from /proc/self/statm.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import random
 import resource
 import sys
 import time
+from itertools import islice
 
 from . import __version__
 
@@ -73,16 +73,21 @@ def memory_numbers(server) -> dict:
     clients = len(server.clients)
     overhead = STARTUP_BYTES + sum(dict_overhead(len(db.data)) + dict_overhead(len(db.expires))
                                    for db in server.dbs)
-    startup = STARTUP_BYTES
-    if server.mem_accounting:
-        # maxmemory set: the figure eviction works with (evict.py)
-        from .evict import used_memory
+    from . import evict
 
-        used = used_memory(server)
-        startup = server.mem_startup
-        overhead += startup - STARTUP_BYTES
+    startup = server.mem_startup
+    overhead += startup - STARTUP_BYTES
+    if server.mem_accounting:
+        # maxmemory set: the figure eviction works with
+        used = evict.used_memory(server)
     else:
-        used = STARTUP_BYTES + keys * PER_KEY_BYTES + expires * 32 + clients * 1024
+        # the same estimate, from the first keys of each db (INFO must stay cheap)
+        used = startup + clients * evict.CLIENT_BYTES
+        for db in server.dbs:
+            n = len(db.data)
+            if n:
+                sample = list(islice(db.data.items(), 64))
+                used += sum(evict.entry_size(db, k, v) for k, v in sample) * n // len(sample)
     peak = max(getattr(server, "stat_peak_memory", 0), used)
     server.stat_peak_memory = peak
     dataset = max(used - overhead, 0)
