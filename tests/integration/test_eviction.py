@@ -393,3 +393,64 @@ def test_object_idletime_matches_oracle(both):
     both.check("OBJECT", "FREQ", "k")  # the LFU error under an LRU policy
     both.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
     both.check("OBJECT", "IDLETIME", "k")  # and the LRU one under LFU
+
+
+# ---------------------------------------------------------------------- in process
+
+
+def _inproc():
+    from redpy.connection import Client
+    from redpy.dispatch import process_command
+    from redpy.server import Server
+
+    server = Server()
+    c = Client(server)
+    server.clients[0] = c
+
+    def call(*args):
+        c.out.clear()
+        process_command(c, [a if isinstance(a, bytes) else str(a).encode() for a in args])
+        return b"".join(c.out)
+
+    return server, call
+
+
+def test_accounting_follows_writes_and_deletes():
+    from redpy import evict
+
+    server, call = _inproc()
+    assert server.key_hook is None and server.check_hooks == ()  # nothing while off
+    call("CONFIG", "SET", "maxmemory", "1gb")
+    assert evict.oom_check in server.check_hooks and server.key_hook is not None
+    base = server.mem_dataset
+    call("MSET", *[x for i in range(100) for x in (f"m{i}", "v" * 100)])
+    for i in range(100):
+        call("INCR", f"n{i}")
+        call("RPUSH", f"l{i}", *["e" * 50] * 10)
+        call("HSET", f"h{i}", "f", "v" * 30)
+    grown = server.mem_dataset - base
+    exact = sum(evict.entry_size(db, k, v) for db in server.dbs for k, v in db.data.items())
+    assert abs(grown - exact) <= 400 * 16, (grown, exact)  # 16-byte units, rounded per key
+    call("RPUSH", "l0", *["e" * 50] * 100)  # in-place growth is seen too
+    assert server.mem_dataset - base > grown + 100 * 80
+    call("SWAPDB", "0", "1")
+    call("SELECT", "1")
+    for i in range(100):
+        call("DEL", f"m{i}", f"n{i}", f"h{i}")
+    call("FLUSHDB")
+    assert server.mem_dataset == base
+    call("CONFIG", "SET", "maxmemory", "0")
+    assert server.key_hook is None and server.check_hooks == ()
+
+
+def test_pre_command_oom_state():
+    server, call = _inproc()
+    assert server.pre_command_oom_state is False
+    call("SET", "a", "1")
+    call("CONFIG", "SET", "maxmemory", "1")
+    assert call("GET", "a") == b"$1\r\n1\r\n"
+    assert server.pre_command_oom_state is True
+    assert call("SET", "b", "1").startswith(b"-OOM ")
+    call("CONFIG", "SET", "maxmemory", "1gb")
+    call("PING")
+    assert server.pre_command_oom_state is False

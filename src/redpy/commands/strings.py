@@ -445,7 +445,7 @@ def _incr(c, key: bytes, delta: int):
         c.server.dirty += 1
         return new
     db.data[key] = b"%d" % new
-    if db.watched or db.server.tracking_table:
+    if db.watched or db.server.tracking_table or db.server.key_hook is not None:  # (key_hook: evict.py)
         db.signal_modified(key)
     c.server.dirty += 1
     return new
@@ -540,7 +540,7 @@ def cmd_mset(c, argv):
         # The same without notifications, inlined: db.set() per key is most of MSET's time.
         data = db.data
         expires = db.expires
-        signal = db.watched or server.tracking_table
+        signal = db.watched or server.tracking_table or server.key_hook is not None  # (key_hook: evict.py)
         for i in range(1, len(argv), 2):
             key = argv[i]
             if expires:
