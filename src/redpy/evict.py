@@ -210,6 +210,7 @@ def configure(server) -> None:
     clocks = accounting or lfu or "lru" in policy
     server.lru_clock = lru_clock()
     server.lfu_minutes = lfu_minutes()
+    server.evict_pool = []  # scores from another policy would not compare
     # accounting
     if accounting and not server.mem_accounting:
         server.mem_accounting = True
