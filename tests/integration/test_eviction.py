@@ -454,3 +454,20 @@ def test_pre_command_oom_state():
     call("CONFIG", "SET", "maxmemory", "1gb")
     call("PING")
     assert server.pre_command_oom_state is False
+
+
+def test_eviction_tenacity_bounds_one_round():
+    """maxmemory-eviction-tenacity 0: a round stops after 16 keys (the time limit is
+    checked every 16 evictions) and the command still runs (EVICT_RUNNING); 100: no
+    limit, everything needed goes at once."""
+    server, call = _inproc()
+    call("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+    call("CONFIG", "SET", "maxmemory-eviction-tenacity", "0")
+    call("MSET", *[x for i in range(200) for x in (f"k{i}", "v" * 100)])
+    call("CONFIG", "SET", "maxmemory", "1")  # one round inside CONFIG SET
+    assert call("DBSIZE") == b":168\r\n"  # and one more before DBSIZE
+    assert server.stat_evictedkeys == 32
+    assert call("SET", "x", "1") == b"+OK\r\n"
+    call("CONFIG", "SET", "maxmemory-eviction-tenacity", "100")
+    assert call("SET", "y", "1").startswith(b"-OOM ")  # all evicted, still over
+    assert call("DBSIZE") == b":0\r\n"
