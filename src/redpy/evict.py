@@ -338,16 +338,20 @@ def key_written(db, key: bytes) -> None:
     server = db.server
     sizes = db.mem_sizes
     if sizes is not None:
-        old = sizes.pop(key, 0)
-        new = 0
-        if v is not None:
+        old = sizes.get(key, 0)
+        if v is None:
+            if old:
+                del sizes[key]
+                server.mem_dataset -= old << 4
+        else:
             if type(v) is bytes and len(v) < 480 and len(key) < 480:
                 # entry_size for a short string, inlined (the common write)
                 new = (KEY_OVERHEAD + 96 + len(key) + len(v) + (EXPIRE_OVERHEAD if key in db.expires else 0)) >> 4
             else:
                 new = (entry_size(db, key, v) + 15) >> 4
-            sizes[key] = new
-        server.mem_dataset += (new - old) << 4
+            if new != old:
+                sizes[key] = new
+                server.mem_dataset += (new - old) << 4
     acc = db.access
     if acc is not None:
         if v is None:
