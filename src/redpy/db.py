@@ -208,6 +208,8 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
+        if self.server.key_hook is not None:
+            self.server.key_hook(self, key)  # the expires entry counts (evict.py)
 
     def get_expire(self, key: bytes) -> int:
         """The deadline in ms, or -1 when the key has none."""

@@ -53,10 +53,10 @@ EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
 # strings and 2*10^4 hashes, lists, sets and sorted sets (estimate/real 0.94-1.05): a
 # dict entry (24 bytes + index, at the table's load factor) in db.data, another in
 # mem_sizes and one in access, the list slot of sampling snapshots; an expires entry
-# and its int. CLIENT_BYTES is a connection's objects, transport and buffers at rest.
+# and its int. CLIENT_BYTES: an idle connection measured 1.5 KB; buffers in use count more.
 KEY_OVERHEAD = 160
-EXPIRE_OVERHEAD = 150
-CLIENT_BYTES = 20_000
+EXPIRE_OVERHEAD = 100
+CLIENT_BYTES = 4096
 ELEMENT_SAMPLES = 5
 
 _getsizeof = sys.getsizeof
