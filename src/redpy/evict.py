@@ -375,6 +375,7 @@ def forget_db(db) -> None:
     sizes = db.mem_sizes
     if sizes is not None:
         server.mem_dataset -= sum(sizes.values()) << 4
+        server.mem_untracked = 0  # the cron counts the other dbs' again at its next tick
         db.mem_sizes = {}
         db.mem_scan = []
         db.mem_scan_pos = 0
