@@ -232,6 +232,14 @@ def _tls(name, server, old):
     getattr(tls, name)(server, old)
 
 
+def _evict_configure(server, maxmemory: bool = False):
+    """maxmemory settings changed: install or remove what evict.py needs (and evict at
+    once when maxmemory itself changed, as updateMaxmemory does)."""
+    from .evict import configure, maxmemory_changed
+
+    (maxmemory_changed if maxmemory else configure)(server)
+
+
 def _apply_tls(server, old):
     _tls("apply_tls_config", server, old)
 
@@ -334,8 +342,8 @@ PARAMS: list[Param] = [
     _i("acllog-max-len", 128, 0, LLONG_MAX),
     _e("acl-pubsub-default", "resetchannels", ("allchannels", "resetchannels")),
     # memory management
-    _m("maxmemory", 0),
-    _e("maxmemory-policy", "noeviction", ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
+    _m("maxmemory", 0, apply=lambda s, old: _evict_configure(s, True)),
+    _e("maxmemory-policy", "noeviction", ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), apply=lambda s, old: _evict_configure(s)),
     _i("maxmemory-samples", 5, 1, 64),
     _i("maxmemory-eviction-tenacity", 10, 0, 100),
     _b("replica-ignore-maxmemory", True, aliases=("slave-ignore-maxmemory",)),

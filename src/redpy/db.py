@@ -34,7 +34,8 @@ ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10
 
 
 class Database:
-    __slots__ = ("id", "server", "data", "expires", "watched", "_expire_scan", "_expire_pos")
+    __slots__ = ("id", "server", "data", "expires", "watched", "_expire_scan", "_expire_pos",
+                 "access", "touch", "mem_sizes", "mem_scan", "mem_scan_pos")
 
     def __init__(self, server: "Server", index: int):
         self.id = index
@@ -48,6 +49,14 @@ class Database:
         # with a cursor for the same reason).
         self._expire_scan: list[bytes] = []
         self._expire_pos = 0
+        # maxmemory (evict.py), all None while not configured: key -> LRU/LFU clock and
+        # the function lookups stamp it with; key -> estimated size (16-byte units) and
+        # the cron's re-estimation cursor
+        self.access: dict | None = None
+        self.touch = None
+        self.mem_sizes: dict | None = None
+        self.mem_scan: list = []
+        self.mem_scan_pos = 0
 
     # ------------------------------------------------------------------ lookups
 
@@ -59,6 +68,8 @@ class Database:
             if when is not None and when < now_ms() and self.server.expire_enabled():
                 self._expire(key)
                 return None
+        if self.touch is not None and v is not None:
+            self.touch(key)  # LRU/LFU clock (evict.py), only under maxmemory settings
         return v
 
     def lookup_read(self, key: bytes, notify_miss: bool = True):
@@ -172,6 +183,8 @@ class Database:
         server = self.server
         if server.tracking_table:
             server.tracking_invalidate(key)
+        if server.key_hook is not None:
+            server.key_hook(self, key)  # maxmemory accounting, LRU/LFU clocks (evict.py)
 
     def flush(self) -> int:
         """Empty the db; return how many keys it held."""
@@ -185,12 +198,18 @@ class Database:
         self.expires = {}
         self._expire_scan = []
         self._expire_pos = 0
+        if self.server.key_hook is not None:
+            from .evict import forget_db
+
+            forget_db(self)
         return removed
 
     # ------------------------------------------------------------------ expiry
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
+        if self.server.key_hook is not None:
+            self.server.key_hook(self, key)  # the expires entry counts (evict.py)
 
     def get_expire(self, key: bytes) -> int:
         """The deadline in ms, or -1 when the key has none."""

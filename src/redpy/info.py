@@ -3,10 +3,11 @@
 Values are true where redpy has them (clients, keyspace, commands, errors, config) and
 the neutral value a fresh Redis shows otherwise (no forks, no replicas, no AOF).
 
-Memory: used_memory is an estimate (no allocator hooks: tracemalloc is far too slow):
-a fixed startup base plus, per key, the same per-key estimate MEMORY USAGE gives for a
-string key of average size, computed from the key count only (cheap). used_memory_rss is
-the process's resident set from /proc/self/statm.
+Memory: used_memory is an estimate (no allocator hooks: tracemalloc is far too slow),
+evict.py's: the private memory at startup plus the dataset in Python's terms. While
+maxmemory is set it is the figure eviction works with (maintained on writes); otherwise
+the same per-key estimate on the first 64 keys of each db times its key count.
+used_memory_rss is the process's resident set from /proc/self/statm.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import random
 import resource
 import sys
 import time
+from itertools import islice
 
 from . import __version__
 
@@ -71,15 +73,29 @@ def memory_numbers(server) -> dict:
     clients = len(server.clients)
     overhead = STARTUP_BYTES + sum(dict_overhead(len(db.data)) + dict_overhead(len(db.expires))
                                    for db in server.dbs)
-    used = STARTUP_BYTES + keys * PER_KEY_BYTES + expires * 32 + clients * 1024
+    from . import evict
+
+    startup = server.mem_startup
+    overhead += startup - STARTUP_BYTES
+    if server.mem_accounting:
+        # maxmemory set: the figure eviction works with
+        used = evict.used_memory(server)
+    else:
+        # the same estimate, from the first keys of each db (INFO must stay cheap)
+        used = startup + clients * evict.CLIENT_BYTES
+        for db in server.dbs:
+            n = len(db.data)
+            if n:
+                sample = list(islice(db.data.items(), 64))
+                used += sum(evict.entry_size(db, k, v) for k, v in sample) * n // len(sample)
     peak = max(getattr(server, "stat_peak_memory", 0), used)
     server.stat_peak_memory = peak
     dataset = max(used - overhead, 0)
-    net = used - STARTUP_BYTES
+    net = used - startup
     return {
         "used": used,
         "peak": peak,
-        "startup": STARTUP_BYTES,
+        "startup": startup,
         "overhead": overhead,
         "dataset": dataset,
         "dataset_perc": dataset * 100.0 / net if net > 0 else 0.0,
@@ -296,6 +312,9 @@ def _section_stats(server) -> list[str]:
     pubsub_channels = len(getattr(s, "pubsub_channels", {}) or {})
     pubsub_patterns = len(getattr(s, "pubsub_patterns", {}) or {})
     tracking = len(s.tracking_table)
+    from .evict import eviction_exceeded_ms
+
+    exceeded = eviction_exceeded_ms(s)
     return [
         f"total_connections_received:{s.stat_numconnections}",
         f"total_commands_processed:{_total_commands(s)}",
@@ -318,8 +337,8 @@ def _section_stats(server) -> list[str]:
         "expire_cycle_cpu_milliseconds:0",
         f"evicted_keys:{s.stat_evictedkeys}",
         "evicted_clients:0",
-        "total_eviction_exceeded_time:0",
-        "current_eviction_exceeded_time:0",
+        f"total_eviction_exceeded_time:{exceeded[0]}",
+        f"current_eviction_exceeded_time:{exceeded[1]}",
         f"keyspace_hits:{s.stat_keyspace_hits}",
         f"keyspace_misses:{s.stat_keyspace_misses}",
         f"pubsub_channels:{pubsub_channels}",

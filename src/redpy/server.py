@@ -143,6 +143,11 @@ class Server:
         from .persistence import aof as _aof
 
         self.cron_hooks.append(lambda: _aof.cron(self))
+        # maxmemory (evict.py): memory accounting, the OOM check hook, LRU/LFU clocks;
+        # sets key_hook (None unless configured) and pre_command_oom_state
+        from . import evict
+
+        evict.init(self)
 
     # ------------------------------------------------------------------ stats
 
@@ -155,6 +160,8 @@ class Server:
         # INFO stats' fork figures and LATENCY DOCTOR's fork rate (GB/s), as Redis
         # computes them after each fork
         self.stat_fork_rate = 0.0
+        self.stat_total_eviction_exceeded_time = 0  # µs
+        self.stat_last_eviction_exceeded_time = 0.0  # monotonic start, 0 when under
         self.stat_keyspace_hits = 0
         self.stat_keyspace_misses = 0
         self.stat_total_error_replies = 0
@@ -221,6 +228,22 @@ class Server:
             if self.pending_flush and self.loop is not None:
                 # from the cron no read follows to flush the subscribers: do it soon
                 self.loop.call_soon(self.flush_pending)
+
+    def key_evicted(self, db: Database, key: bytes) -> None:
+        """Evict key (performEvictions): the one path through which keys are evicted.
+
+        Redis's order: propagate (DEL, or UNLINK with lazyfree-lazy-eviction, written at
+        once: evictions run before the command, outside its unit), delete, count,
+        signalModifiedKey (WATCH, tracking), the "evicted" event.
+        """
+        if self.propagating:
+            self.propagate_argv(db.id, [b"UNLINK" if self.config.lazyfree_lazy_eviction else b"DEL", key])
+        db.delete(key)  # dict, expires, signal_modified (WATCH, tracking, accounting)
+        self.stat_evictedkeys += 1
+        if self.config.notify_keyspace_events:
+            from .notify import EVICTED, notify
+
+            notify(self, EVICTED, b"evicted", key, db.id)
 
     def propagate(self, c: Client, cmd, argv, dirtied: bool = True) -> None:
         """After a top-level command (dispatch, served blocked clients): write its

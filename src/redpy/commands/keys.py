@@ -16,6 +16,7 @@ from collections import deque
 from .. import glob
 from ..clock import now_ms
 from ..db import TYPE_NAMES
+from ..evict import frequency, idle_seconds, lookup_notouch, rebind
 from ..errors import (
     DB_INDEX_OUT_OF_RANGE,
     NO_SUCH_KEY,
@@ -44,6 +45,15 @@ def _lookup_read(c, key: bytes, keymiss: bool = True):
 
     keymiss=False is LOOKUP_NONOTIFY (OBJECT): a miss notifies no keymiss event."""
     return c.db.lookup_read(key, notify_miss=keymiss)
+
+
+def _lookup_notouch(c, key: bytes, keymiss: bool = True):
+    """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): as _lookup_read, leaving the key's LRU/LFU
+    clock alone (OBJECT, TYPE, EXISTS, TTL and friends)."""
+    db = c.db
+    if db.touch is None:
+        return db.lookup_read(key, notify_miss=keymiss)
+    return lookup_notouch(db, key, keymiss)
 
 
 def _get_int(arg: bytes, error: str | None = None) -> int:
@@ -150,6 +160,12 @@ def cmd_swapdb(c, argv):
         _touch_watched(db2, db1)
         db1.data, db2.data = db2.data, db1.data
         db1.expires, db2.expires = db2.expires, db1.expires
+        if c.server.key_hook is not None:  # maxmemory sizes and LRU/LFU clocks go along
+            db1.access, db2.access = db2.access, db1.access
+            db1.mem_sizes, db2.mem_sizes = db2.mem_sizes, db1.mem_sizes
+            db1.mem_scan = db2.mem_scan = []
+            db1.mem_scan_pos = db2.mem_scan_pos = 0
+            rebind(c.server)
         db1._expire_scan, db2._expire_scan = db2._expire_scan, db1._expire_scan
         db1._expire_pos, db2._expire_pos = db2._expire_pos, db1._expire_pos
         bk = getattr(c.server, "blocking_keys", None)
@@ -201,7 +217,7 @@ def cmd_unlink(c, argv):
 @generic("exists")
 def cmd_exists(c, argv):
     """EXISTS key [key ...]: a key named twice counts twice."""
-    return sum(1 for key in argv[1:] if _lookup_read(c, key) is not None)
+    return sum(1 for key in argv[1:] if _lookup_notouch(c, key) is not None)
 
 
 @generic("touch")
@@ -213,7 +229,7 @@ def cmd_touch(c, argv):
 @generic("type")
 def cmd_type(c, argv):
     """TYPE key"""
-    v = _lookup_read(c, argv[1])
+    v = _lookup_notouch(c, argv[1])
     return Simple(b"none" if v is None else TYPE_NAMES[type(v)])
 
 
@@ -480,7 +496,7 @@ def cmd_pexpireat(c, argv):
 
 def _ttl_generic(c, key: bytes, ms: bool, absolute: bool) -> int:
     """ttlGenericCommand / expiretimeGenericCommand: -2 no key, -1 no deadline."""
-    if _lookup_read(c, key) is None:
+    if _lookup_notouch(c, key) is None:
         return -2
     when = c.db.get_expire(key)
     if when == -1:
@@ -534,7 +550,6 @@ def cmd_persist(c, argv):
 # per-key access data.
 _SHARED_INTEGERS = 10000
 _OBJ_SHARED_REFCOUNT = 2147483647
-_LFU_INIT_VAL = 5
 _LFU_POLICY_ERR = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
     "that when switching between policies at runtime LRU and LFU data will take some time "
@@ -587,7 +602,7 @@ def cmd_object_encoding(c, argv):
     "raw" beyond or after an in-place edit (APPEND, SETRANGE: a bytearray here).
     Known difference: INCRBYFLOAT stores "3" as embstr in Redis; here it reads "int".
     """
-    v = _lookup_read(c, argv[2], False)
+    v = _lookup_notouch(c, argv[2], False)
     if v is None:
         return NULL
     t = type(v)
@@ -600,7 +615,7 @@ def cmd_object_encoding(c, argv):
 @generic("object|refcount")
 def cmd_object_refcount(c, argv):
     """OBJECT REFCOUNT key: 2147483647 for Redis's shared integers 0..9999, else 1."""
-    v = _lookup_read(c, argv[2], False)
+    v = _lookup_notouch(c, argv[2], False)
     if v is None:
         return NULL
     if type(v) is bytes and len(v) <= 4:
@@ -616,30 +631,26 @@ def cmd_object_refcount(c, argv):
 def cmd_object_idletime(c, argv):
     """OBJECT IDLETIME key
 
-    Known difference: per-key access times are not tracked, so a key always reads as
-    just accessed (0).
+    Access clocks run while maxmemory is set or the policy is an LRU/LFU one (evict.py);
+    otherwise (the default) a key always reads as just accessed (0).
     """
-    v = _lookup_read(c, argv[2], False)
+    v = _lookup_notouch(c, argv[2], False)
     if v is None:
         return NULL
     if _lfu_policy(c):
         raise CommandError(_LRU_POLICY_ERR)
-    return 0
+    return idle_seconds(c.db, argv[2]) if c.db.access is not None else 0
 
 
 @generic("object|freq")
 def cmd_object_freq(c, argv):
-    """OBJECT FREQ key
-
-    Known difference: access frequencies are not tracked, so under an LFU policy every key
-    reads as new (LFU_INIT_VAL, 5).
-    """
-    v = _lookup_read(c, argv[2], False)
+    """OBJECT FREQ key: the logarithmic access counter, decayed (LFUDecrAndReturn)."""
+    v = _lookup_notouch(c, argv[2], False)
     if v is None:
         return NULL
     if not _lfu_policy(c):
         raise CommandError(_LFU_POLICY_ERR)
-    return _LFU_INIT_VAL
+    return frequency(c.db, argv[2])
 
 
 @generic("object|help")

@@ -932,10 +932,11 @@ def cmd_memory_doctor(c, argv):
     """MEMORY DOCTOR
 
     Only the two reports that do not depend on allocator internals: an (almost) empty
-    instance (< 5MB) and "no issues".
+    instance (< 5MB beyond the interpreter's startup memory) and "no issues".
     """
     m = info.memory_numbers(c.server)
-    if m["used"] < 5 * 1024 * 1024:
+    # Redis's 5 MB test is on its own allocations: leave the interpreter's startup out
+    if m["used"] - m["startup"] + info.STARTUP_BYTES < 5 * 1024 * 1024:
         text = ("Hi Sam, this instance is empty or is using very little memory, my issues detector "
                 "can't be used in these conditions. Please, leave for your mission on Earth and fill "
                 "it with some data. The new Sam and I will be back to our programming as soon as I "
@@ -1226,7 +1227,10 @@ def cmd_debug(c, argv):
         server.active_expire_enabled = bool(keyspecs._atoi(argv[2]))
         return OK
     if sub == b"object" and argc == 3:
-        value = c.db.lookup(argv[2])
+        from ..evict import lookup_notouch
+
+        db = c.db
+        value = lookup_notouch(db, argv[2], False) if db.touch is not None else db.lookup(argv[2])
         if value is None:
             raise CommandError(NO_SUCH_KEY)
         if isinstance(value, (bytes, bytearray)):
@@ -1236,9 +1240,15 @@ def cmd_debug(c, argv):
             enc = getattr(value, "encoding", b"unknown")
             enc = enc if isinstance(enc, bytes) else str(enc).encode()
             ser = len(value) if hasattr(value, "__len__") else 0
+        lru, idle = _lru_clock(), 0
+        if db.access is not None:  # the key's LRU clock (evict.py)
+            from ..evict import idle_seconds
+
+            lru = db.access.get(argv[2], server.lru_start)
+            idle = idle_seconds(db, argv[2])
         return Simple(
-            b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:0"
-            % (id(value), enc, ser, _lru_clock())
+            b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d"
+            % (id(value), enc, ser, lru, idle)
         )
     if sub == b"digest" and argc == 2:
         return Simple(dataset_digest(server))

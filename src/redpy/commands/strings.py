@@ -144,6 +144,8 @@ def cmd_get(c, argv):
             c.server.stat_keyspace_misses += 1
             notify(c.server, NOTIFY_KEY_MISS, b"keymiss", argv[1], db.id)
             return NULL
+    elif db.touch is not None:
+        db.touch(argv[1])  # LRU/LFU clock (evict.py), as db.lookup does
     c.server.stat_keyspace_hits += 1
     t = type(v)
     if t is bytes:
@@ -455,7 +457,7 @@ def _incr(c, key: bytes, delta: int):
         c.server.dirty += 1
         return new
     db.data[key] = b"%d" % new
-    if db.watched or db.server.tracking_table:
+    if db.watched or db.server.tracking_table or db.server.key_hook is not None:  # (key_hook: evict.py)
         db.signal_modified(key)
     c.server.dirty += 1
     return new
@@ -553,7 +555,7 @@ def cmd_mset(c, argv):
         # The same without notifications, inlined: db.set() per key is most of MSET's time.
         data = db.data
         expires = db.expires
-        signal = db.watched or server.tracking_table
+        signal = db.watched or server.tracking_table or server.key_hook is not None  # (key_hook: evict.py)
         for i in range(1, len(argv), 2):
             key = argv[i]
             if expires:

@@ -1259,6 +1259,13 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
             db.data, db.expires = d, e
         raise
     stats["expired"] = loaded.get("expired", 0)
+    if server.key_hook is not None:
+        from ..evict import recompute
+
+        for db in dbs:
+            if db.access is not None:
+                db.access.clear()
+        recompute(server)  # maxmemory: estimate the loaded keys
     return stats
 
 
