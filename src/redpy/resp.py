@@ -18,6 +18,7 @@ raised as `ProtocolError` *after* the commands before it were returned (they are
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 try:
     import hiredis
@@ -43,12 +44,19 @@ INT_MAX = 2**31 - 1
 # A bulk this large arrives in many reads: its chunks are collected, not re-concatenated.
 BIG_BULK = 32 * 1024
 
+_chain = chain.from_iterable
 _pack = hiredis.pack_command if hiredis is not None else None
 # hiredis allocates an aggregate's list before its elements arrive: "*100000000\r\n" costs
 # it seconds. A read that declares any aggregate of 100000 or more elements (or looks like
 # it does: payload bytes can match too, which only costs the fast path) is left to the
 # exact parser.
 _BIG_AGGREGATE = re.compile(rb"[*%~>|][0-9]{6}")
+# The same for a read without RESP3 aggregate bytes (a literal first byte: much faster).
+_BIG_MULTIBULK = re.compile(rb"\*[0-9]{6}")
+# Canonical framing bytes of a bulk of n bytes ("$n\r\n" + "\r\n") and of a request of
+# n arguments ("*n\r\n"), for n up to 1024.
+_BULK_OVERHEAD = [len(b"$%d\r\n\r\n" % n) for n in range(1025)]
+_MULTIBULK_OVERHEAD = [len(b"*%d\r\n" % n) for n in range(1025)]
 
 _LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
 LLONG_MIN = -(2**63)
@@ -102,13 +110,28 @@ class RequestParser:
         """Parse a read that holds only complete, canonical multibulk requests, in C.
 
         hiredis parses RESP in C but accepts more than Redis does (other element types,
-        RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its result is trusted only if re-encoding it canonically
-        gives back exactly the bytes received; anything else (partial requests, inline
-        requests, anything unusual) returns None and goes to the exact parser. hiredis
-        keeps no state between calls.
+        RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its
+        result is trusted only if it is exactly what the canonical encoding of the
+        parsed requests would be; anything else (partial requests, inline requests,
+        anything unusual) returns None and goes to the exact parser. hiredis keeps no
+        state between calls.
+
+        The check: when the read holds none of the bytes `=~>|%` (verbatim strings and
+        the RESP3 aggregates), every request hiredis returns as a list of bytes was a
+        `*` aggregate (its count is parsed strictly: no sign, no leading zero) of
+        elements that are `$` bulks (strict lengths too) or `+`/`(` lines, which are
+        shorter than the bulk they would be. So the read is canonical exactly when its
+        length is the canonical length of the requests: counting that costs a few C
+        loops, not a re-encoding. Other reads are re-encoded and compared.
         """
-        if _BIG_AGGREGATE.search(data) is not None:
+        if len(data.translate(None, b"=~>|%")) != len(data):
+            if _BIG_AGGREGATE.search(data) is not None:
+                return None
+            exact = False
+        elif _BIG_MULTIBULK.search(data) is not None:
             return None
+        else:
+            exact = True
         reader = hiredis.Reader()
         reader.feed(data)
         out = []
@@ -122,6 +145,21 @@ class RequestParser:
             # leave them to the exact parser, as their canonical form is not a request.
             if request is not False or reader.has_data():
                 return None
+            if exact:
+                if len(set(map(type, out))) != 1 or type(out[0]) is not list:
+                    return None
+                args = list(_chain(out))
+                try:
+                    # join: a TypeError unless every element is bytes
+                    size = (
+                        len(b"".join(args))
+                        + sum(map(_BULK_OVERHEAD.__getitem__, map(len, args)))
+                        + sum(map(_MULTIBULK_OVERHEAD.__getitem__, map(len, out)))
+                    )
+                except IndexError:  # an element or a count beyond the tables
+                    exact = False
+                else:
+                    return out if size == len(data) else None
             packed = b"".join(map(_pack, map(tuple, out)))
         except (hiredis.ProtocolError, TypeError, ValueError):
             return None
