@@ -55,9 +55,11 @@ def cmd_sadd(c, argv):
         if add(m, max_intset):
             added += 1
     if added:
+        server = c.server
         c.db.signal_modified(key)
-        notify(c.server, NOTIFY_SET, b"sadd", key, c.db.id)
-        c.server.dirty += added
+        if server.config.notify_keyspace_events:
+            notify(server, NOTIFY_SET, b"sadd", key, c.db.id)
+        server.dirty += added
     return added
 
 
