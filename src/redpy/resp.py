@@ -57,6 +57,7 @@ _BIG_MULTIBULK = re.compile(rb"\*[0-9]{6}")
 # n arguments ("*n\r\n"), for n up to 1024.
 _BULK_OVERHEAD = [len(b"$%d\r\n\r\n" % n) for n in range(1025)]
 _MULTIBULK_OVERHEAD = [len(b"*%d\r\n" % n) for n in range(1025)]
+_MULTIBULK_HEADER = [b"*%d\r\n" % n for n in range(257)]
 
 _LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
 LLONG_MIN = -(2**63)
@@ -87,6 +88,7 @@ class RequestParser:
         "auth_required",
         "pending",
         "had_error",
+        "last_count",
     )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
@@ -101,6 +103,7 @@ class RequestParser:
         # refuses large requests before reading them (CVE-2021-32675).
         self.auth_required = False
         self.pending: list[list[bytes]] = []
+        self.last_count = 0  # requests in the last read parse_fast took (its guess)
 
     def buffered(self) -> int:
         """Bytes held for requests not yet complete (client-query-buffer-limit)."""
@@ -133,11 +136,25 @@ class RequestParser:
         else:
             exact = True
         reader = hiredis.Reader()
-        reader.feed(data)
-        out = []
-        append = out.append
+        guess = self.last_count
         try:
-            request = reader.gets()
+            if exact and guess > 1:
+                # Clients send pipelines of a steady depth: wrapped in an aggregate of
+                # the last read's count, the requests come out of hiredis in one call.
+                reader.feed(_MULTIBULK_HEADER[guess])
+                reader.feed(data)
+                out = reader.gets()
+                if out is False:  # fewer requests than guessed, or a partial one
+                    self.last_count = 0
+                    return self.parse_fast(data)
+                if not all(out):
+                    return None  # "*0" or "*-1": requests Redis skips
+                request = reader.gets()
+            else:
+                reader.feed(data)
+                out = []
+                request = reader.gets()
+            append = out.append
             while request:
                 append(request)
                 request = reader.gets()
@@ -159,7 +176,10 @@ class RequestParser:
                 except IndexError:  # an element or a count beyond the tables
                     exact = False
                 else:
-                    return out if size == len(data) else None
+                    if size != len(data):
+                        return None
+                    self.last_count = len(out) if len(out) < len(_MULTIBULK_HEADER) else 0
+                    return out
             packed = b"".join(map(_pack, map(tuple, out)))
         except (hiredis.ProtocolError, TypeError, ValueError):
             return None

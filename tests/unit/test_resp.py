@@ -421,8 +421,15 @@ def _exact(data: bytes):
 
 def _check_fast(data: bytes):
     """parse_fast either declines (None) or returns what the exact parser returns for a
-    read it parses completely without error; returns parse_fast's answer."""
+    read it parses completely without error; returns parse_fast's answer. The same
+    with a parser whose previous reads held 2, 3 and 16 requests (its guess)."""
     fast = RequestParser().parse_fast(data)
+    for previous in (2, 3, 16):
+        p = RequestParser()
+        assert p.parse_fast(mb(b"PING") * previous) is not None
+        assert p.last_count == previous
+        again = p.parse_fast(data)
+        assert (again is None) == (fast is None) and again == fast, (data, previous)
     if fast is not None:
         requests, error, rest = _exact(data)
         assert error is None and rest == 0, data
@@ -441,6 +448,10 @@ def _check_fast(data: bytes):
         mb(*[b"a"] * 2000),  # a count beyond the tables
         mb(b"SET", b"k", b"a=b|c~d>e%f"),  # bytes that need the re-encoding check
         mb(b"SET", b"k", b""),
+        mb(b"GET", b"k") * 2,
+        mb(b"GET", b"k") * 3,
+        mb(b"GET", b"k") * 17,
+        mb(b"GET", b"k") * 300,
     ],
 )
 def test_fast_path_takes_canonical_reads(data):
@@ -480,6 +491,13 @@ def test_fast_path_takes_canonical_reads(data):
         b"*1\r\n$4\r\nPI",
         b"*1\r\n$4\r\nPING\r\nPING\r\n",
         b"*100000000\r\n",
+        mb(b"GET", b"k") * 2 + b"*0\r\n",
+        b"*0\r\n" + mb(b"GET", b"k") * 2,
+        mb(b"GET", b"k") + b"*-1\r\n" + mb(b"GET", b"k"),
+        mb(b"GET", b"k") * 2 + b"+PING\r\n",
+        mb(b"GET", b"k") + b":1\r\n" + mb(b"GET", b"k"),
+        mb(b"GET", b"k") * 2 + b"*1\r\n$4\r\nPI",
+        mb(b"GET", b"k") * 16 + b"*1\r\n$4\r\nPI",
     ],
 )
 def test_fast_path_declines_what_it_cannot_vouch_for(data):
