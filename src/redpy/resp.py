@@ -66,6 +66,8 @@ LLONG_MAX = 2**63 - 1
 
 def string2ll(s: bytes) -> int | None:
     """Redis's string2ll: strict decimal, no sign '+', no spaces, no leading zeros."""
+    if 0 < len(s) < 19 and s.isdigit() and (s[0] != 48 or len(s) == 1):
+        return int(s)  # the common case: up to 18 plain digits always fit
     if _LL.fullmatch(s) is None:
         return None
     v = int(s)
@@ -400,6 +402,7 @@ def split_args(line: bytes) -> list[bytes] | None:
 
 _INT_CACHE = [b":%d\r\n" % i for i in range(-1, 1025)]
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
+_DOLLAR_CACHE = [b"$%d" % i for i in range(0, 1025)]
 _CRLF = b"\r\n"
 _TYPES_OF = frozenset
 _ONLY_BYTES = frozenset((bytes,))
@@ -446,14 +449,14 @@ def _bulks(items) -> bytes | None:
     bulks with one join (no Python loop); None for any other array."""
     if _TYPES_OF(map(type, items)) != _ONLY_BYTES:  # bytes subclasses (Simple, ...) are not bulks
         return None
-    n = len(items)
-    parts = [_CRLF] * (3 * n)
+    parts = [None] * (2 * len(items))
     try:
-        parts[0::3] = map(_LEN_CACHE.__getitem__, map(len, items))
+        parts[0::2] = map(_DOLLAR_CACHE.__getitem__, map(len, items))
     except IndexError:  # a longer element
         return None
-    parts[1::3] = items
-    return b"".join(parts)
+    parts[1::2] = items
+    parts.append(b"")  # "$n" CRLF element CRLF ... element CRLF
+    return _CRLF.join(parts)
 
 
 def _array(prefix: bytes, items, proto: int) -> bytes:
