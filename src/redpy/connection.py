@@ -196,17 +196,9 @@ class Client(asyncio.Protocol):
             self.server.flush_pending()
 
     def _run(self, requests: list[list[bytes]]) -> None:
-        process = dispatch.process_command
-        i = 0
-        for argv in requests:
-            i += 1
-            process(self, argv)
-            if self.reply_mode > REPLY_OFF and not self.paused:
-                self.request_done()
-            if self.blocked is not None or self.paused or self.close_after_reply:
-                if not self.close_after_reply:
-                    self.backlog.extend(requests[i:])
-                return
+        """Run requests in order until one blocks, pauses or closes the client (the
+        rest then wait in self.backlog); see dispatch.run_requests."""
+        dispatch.run_requests(self, requests)
 
     def _run_unauthenticated(self) -> ProtocolError | None:
         """Parse and run one request at a time until the client is authenticated.

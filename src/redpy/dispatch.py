@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from .errors import CommandError, c_string
 from .registry import COMMANDS, Command
-from .replies import NO_REPLY, QUEUED
-from .resp import encode
+from .replies import NO_REPLY, OK, QUEUED
+from .resp import _CRLF, _INT_CACHE, _LEN_CACHE, encode
 from .tracking import after_command as tracking_after_command, remember as tracking_remember
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("redpy")
 
 _perf_ns = time.perf_counter_ns
+_OK = b"+OK\r\n"
 
 # Commands that run at once inside MULTI instead of being queued.
 _MULTI_IMMEDIATE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
@@ -77,7 +78,161 @@ def _lookup_error(argv: list[bytes]) -> CommandError:
 
 
 def process_command(c: "Client", argv: list[bytes]) -> None:
-    """Run one request from a client and queue its reply."""
+    """Run one request from a client and queue its reply.
+
+    The fast path serves a plain command (no subcommands, not protected) from a client
+    in no special state (`c.gate`) while no server-wide hook is on (`server.hooked`:
+    check hooks, a pause, client tracking, propagation, monitors). Everything else
+    takes `_process_full`, which runs every check in Redis's order.
+    """
+    cmd = _PLAIN_AS_SENT.get(argv[0])
+    server = c.server
+    if cmd is None or c.gate or server.hooked:
+        return _process_full(c, argv)
+    c.last_cmd = cmd  # Redis sets lastcmd at lookup (CLIENT LIST's cmd=)
+    arity = cmd.arity
+    argc = len(argv)
+    if (arity > 0 and argc != arity) or argc < -arity:
+        return reject(
+            c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command")
+        )
+    # call(), inlined
+    dirty = server.dirty
+    start = _perf_ns()
+    try:
+        result = cmd.handler(c, argv)
+    except CommandError as e:
+        cmd.failed_calls += 1
+        server.stat_error(e.code)
+        result = e
+    except Exception:
+        result = _internal_error(c, cmd, argv)
+    duration = (_perf_ns() - start) // 1000
+    cmd.calls += 1
+    cmd.usec += duration
+    config = server.config
+    if config.latency_tracking:
+        cmd.latency[duration] += 1  # a defaultdict(int)
+    if duration >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+        server.slowlog_push(c, argv, duration)
+    if duration >= 1000 and config.latency_monitor_threshold:
+        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+    if server.hooked:  # the command turned a hook on
+        if server.propagating and (server.dirty != dirty or server.prop_pending):
+            server.propagate(c, cmd, argv, server.dirty != dirty)
+        if server.monitors and not cmd.skip_monitor:
+            server.feed_monitors(c, argv)
+    if result is not NO_REPLY:
+        if c.reply_mode == 0:
+            t = type(result)
+            if t is bytes:
+                n = len(result)
+                c.out.append(
+                    b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result)
+                )
+            elif result is OK:
+                c.out.append(_OK)
+            elif t is int and -1 <= result <= 1023:
+                c.out.append(_INT_CACHE[result + 1])
+            else:
+                c.out.append(encode(result, c.proto))
+        else:
+            c.reply(result)
+    if server.ready_keys:
+        # Keys made ready by this command (or transaction) serve blocked clients now,
+        # after the command is complete, as Redis's handleClientsBlockedOnKeys does.
+        server.serve_ready_keys()
+
+
+def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
+    """Run a client's requests in order (Client._run): process_command's fast path,
+    inlined in one loop, with the loop's invariants hoisted out of it.
+
+    After each request, CLIENT REPLY SKIP's state advances; a request that blocks the
+    client (BLPOP, CLIENT PAUSE) or closes it stops the loop, and the requests after it
+    wait in c.backlog.
+
+    Command timing takes one clock read per command: a command's time runs from the
+    end of the previous one in the same read (the first: from the start of the loop),
+    so it also holds the previous reply's queueing and this command's lookup, a
+    fraction of a microsecond. The clock is read afresh after anything that can take
+    long outside a command (the full path, serving blocked clients).
+    """
+    server = c.server
+    out = c.out
+    plain = _PLAIN_AS_SENT.get
+    perf_ns = _perf_ns
+    config = server.config
+    i = 0
+    start = perf_ns()
+    for argv in requests:
+        i += 1
+        cmd = plain(argv[0])
+        if cmd is None or c.gate or server.hooked:
+            _process_full(c, argv)
+            start = perf_ns()
+        else:
+            # process_command's fast path (keep the two alike)
+            c.last_cmd = cmd
+            arity = cmd.arity
+            argc = len(argv)
+            if (arity > 0 and argc != arity) or argc < -arity:
+                reject(c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command"))
+            else:
+                dirty = server.dirty
+                try:
+                    result = cmd.handler(c, argv)
+                except CommandError as e:
+                    cmd.failed_calls += 1
+                    server.stat_error(e.code)
+                    result = e
+                except Exception:
+                    result = _internal_error(c, cmd, argv)
+                end = perf_ns()
+                duration = (end - start) // 1000
+                start = end
+                cmd.calls += 1
+                cmd.usec += duration
+                if config.latency_tracking:
+                    cmd.latency[duration] += 1
+                if duration >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+                    server.slowlog_push(c, argv, duration)
+                if duration >= 1000 and config.latency_monitor_threshold:
+                    server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+                if server.hooked:  # the command turned a hook on
+                    if server.propagating and (server.dirty != dirty or server.prop_pending):
+                        server.propagate(c, cmd, argv, server.dirty != dirty)
+                    if server.monitors and not cmd.skip_monitor:
+                        server.feed_monitors(c, argv)
+                if result is not NO_REPLY:
+                    if c.reply_mode == 0:
+                        t = type(result)
+                        if t is bytes:
+                            n = len(result)
+                            out.append(b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result))
+                        elif result is OK:
+                            out.append(_OK)
+                        elif t is int and -1 <= result <= 1023:
+                            out.append(_INT_CACHE[result + 1])
+                        else:
+                            out.append(encode(result, c.proto))
+                    else:
+                        c.reply(result)
+                if server.ready_keys:
+                    server.serve_ready_keys()
+                    start = perf_ns()
+        if c.reply_mode or c.blocked is not None or c.paused or c.close_after_reply:
+            if c.reply_mode > 1 and not c.paused:
+                c.request_done()  # REPLY_SKIP_NEXT / REPLY_SKIP
+            if c.blocked is not None or c.paused or c.close_after_reply:
+                if not c.close_after_reply:
+                    c.backlog.extend(requests[i:])
+                return
+
+
+def _process_full(c: "Client", argv: list[bytes]) -> None:
+    """process_command with every check: lookup -> arity -> protected -> auth/no-multi
+    -> check hooks (ACL, OOM) -> pub/sub context -> pause -> MULTI queue -> call."""
     cmd = _BY_NAME_AS_SENT.get(argv[0])
     if cmd is None:
         cmd = COMMANDS.get(argv[0].lower())
@@ -86,6 +241,8 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
             return reject(c, None, unknown_command_error(argv))
         if len(_BY_NAME_AS_SENT) < 4096:
             _BY_NAME_AS_SENT[argv[0]] = cmd
+            if cmd.subcommands is None and not cmd.protected:
+                _PLAIN_AS_SENT[argv[0]] = cmd
     argc = len(argv)
     if cmd.subcommands is not None and argc > 1:
         sub = cmd.subcommands.get(argv[1].lower())
@@ -126,7 +283,7 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
         if pause_blocks(c, cmd, argv):
             return
 
-    # call(), inlined: this is the path every command takes.
+    # call(), inlined
     tracking = server.tracking_clients
     if tracking:
         server.current_client = c
@@ -144,8 +301,7 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
     cmd.calls += 1
     cmd.usec += duration
     if server.config.latency_tracking:
-        latency = cmd.latency
-        latency[duration] = latency.get(duration, 0) + 1
+        cmd.latency[duration] += 1
     if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog_push(c, argv, duration)
     if duration >= 1000 and server.config.latency_monitor_threshold:
@@ -163,8 +319,6 @@ def process_command(c: "Client", argv: list[bytes]) -> None:
         # client-side caching: keys read, invalidations queued for c (after its reply)
         tracking_after_command(c, cmd, argv)
     if server.ready_keys:
-        # Keys made ready by this command (or transaction) serve blocked clients now,
-        # after the command is complete, as Redis's handleClientsBlockedOnKeys does.
         server.serve_ready_keys()
 
 
@@ -248,8 +402,7 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
     cmd.calls += 1
     cmd.usec += duration
     if server.config.latency_tracking:
-        latency = cmd.latency
-        latency[duration] = latency.get(duration, 0) + 1
+        cmd.latency[duration] += 1
     c.last_cmd = cmd
     if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog_push(c, argv, duration)
@@ -268,3 +421,6 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
 # (redis-py and redis-benchmark "SET", redis-cli as typed), so caching each spelling saves
 # a lower() per request. Bounded, since the names come from the network.
 _BY_NAME_AS_SENT: dict[bytes, Command] = {}
+# The same for the commands process_command's fast path serves: no subcommands, not
+# protected.
+_PLAIN_AS_SENT: dict[bytes, Command] = {}

@@ -44,6 +44,8 @@ def _strtod_text(s: bytes) -> float | None:
 
 def parse_double(s: bytes) -> float | None:
     """getDoubleFromObject: a finite or infinite double, None for anything Redis refuses."""
+    if len(s) < 16 and s.isdigit():
+        return float(s)  # plain digits (leading zeros too): what strtod reads, exactly
     if not s or len(s) > 5000 or s[0] in b" \t\n\r\v\f":
         return None
     try:

@@ -18,6 +18,7 @@ subcommand answers exactly like an unknown one.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from importlib import resources
 from typing import Callable
 
@@ -137,7 +138,7 @@ class Command:
         self.key_specs = _typed(info[8])
         self.group = _typed({"m": self._docs["m"]}).get(b"group", b"").decode() if self._docs else ""
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
-        self.latency: dict[int, int] = {}
+        self.latency: dict[int, int] = defaultdict(int)
 
     def info_reply(self) -> list:
         """This command's COMMAND INFO entry, with only the implemented subcommands."""

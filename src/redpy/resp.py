@@ -18,6 +18,7 @@ raised as `ProtocolError` *after* the commands before it were returned (they are
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 try:
     import hiredis
@@ -43,12 +44,20 @@ INT_MAX = 2**31 - 1
 # A bulk this large arrives in many reads: its chunks are collected, not re-concatenated.
 BIG_BULK = 32 * 1024
 
+_chain = chain.from_iterable
 _pack = hiredis.pack_command if hiredis is not None else None
 # hiredis allocates an aggregate's list before its elements arrive: "*100000000\r\n" costs
 # it seconds. A read that declares any aggregate of 100000 or more elements (or looks like
 # it does: payload bytes can match too, which only costs the fast path) is left to the
 # exact parser.
 _BIG_AGGREGATE = re.compile(rb"[*%~>|][0-9]{6}")
+# The same for a read without RESP3 aggregate bytes (a literal first byte: much faster).
+_BIG_MULTIBULK = re.compile(rb"\*[0-9]{6}")
+# Canonical framing bytes of a bulk of n bytes ("$n\r\n" + "\r\n") and of a request of
+# n arguments ("*n\r\n"), for n up to 1024.
+_BULK_OVERHEAD = [len(b"$%d\r\n\r\n" % n) for n in range(1025)]
+_MULTIBULK_OVERHEAD = [len(b"*%d\r\n" % n) for n in range(1025)]
+_MULTIBULK_HEADER = [b"*%d\r\n" % n for n in range(257)]
 
 _LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
 LLONG_MIN = -(2**63)
@@ -57,6 +66,8 @@ LLONG_MAX = 2**63 - 1
 
 def string2ll(s: bytes) -> int | None:
     """Redis's string2ll: strict decimal, no sign '+', no spaces, no leading zeros."""
+    if 0 < len(s) < 19 and s.isdigit() and (s[0] != 48 or len(s) == 1):
+        return int(s)  # the common case: up to 18 plain digits always fit
     if _LL.fullmatch(s) is None:
         return None
     v = int(s)
@@ -79,6 +90,7 @@ class RequestParser:
         "auth_required",
         "pending",
         "had_error",
+        "last_count",
     )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
@@ -93,6 +105,7 @@ class RequestParser:
         # refuses large requests before reading them (CVE-2021-32675).
         self.auth_required = False
         self.pending: list[list[bytes]] = []
+        self.last_count = 0  # requests in the last read parse_fast took (its guess)
 
     def buffered(self) -> int:
         """Bytes held for requests not yet complete (client-query-buffer-limit)."""
@@ -102,19 +115,48 @@ class RequestParser:
         """Parse a read that holds only complete, canonical multibulk requests, in C.
 
         hiredis parses RESP in C but accepts more than Redis does (other element types,
-        RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its result is trusted only if re-encoding it canonically
-        gives back exactly the bytes received; anything else (partial requests, inline
-        requests, anything unusual) returns None and goes to the exact parser. hiredis
-        keeps no state between calls.
+        RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its
+        result is trusted only if it is exactly what the canonical encoding of the
+        parsed requests would be; anything else (partial requests, inline requests,
+        anything unusual) returns None and goes to the exact parser. hiredis keeps no
+        state between calls.
+
+        The check: when the read holds none of the bytes `=~>|%` (verbatim strings and
+        the RESP3 aggregates), every request hiredis returns as a list of bytes was a
+        `*` aggregate (its count is parsed strictly: no sign, no leading zero) of
+        elements that are `$` bulks (strict lengths too) or `+`/`(` lines, which are
+        shorter than the bulk they would be. So the read is canonical exactly when its
+        length is the canonical length of the requests: counting that costs a few C
+        loops, not a re-encoding. Other reads are re-encoded and compared.
         """
-        if _BIG_AGGREGATE.search(data) is not None:
+        if len(data.translate(None, b"=~>|%")) != len(data):
+            if _BIG_AGGREGATE.search(data) is not None:
+                return None
+            exact = False
+        elif _BIG_MULTIBULK.search(data) is not None:
             return None
+        else:
+            exact = True
         reader = hiredis.Reader()
-        reader.feed(data)
-        out = []
-        append = out.append
+        guess = self.last_count
         try:
-            request = reader.gets()
+            if exact and guess > 1:
+                # Clients send pipelines of a steady depth: wrapped in an aggregate of
+                # the last read's count, the requests come out of hiredis in one call.
+                reader.feed(_MULTIBULK_HEADER[guess])
+                reader.feed(data)
+                out = reader.gets()
+                if out is False:  # fewer requests than guessed, or a partial one
+                    self.last_count = 0
+                    return self.parse_fast(data)
+                if not all(out):
+                    return None  # "*0" or "*-1": requests Redis skips
+                request = reader.gets()
+            else:
+                reader.feed(data)
+                out = []
+                request = reader.gets()
+            append = out.append
             while request:
                 append(request)
                 request = reader.gets()
@@ -122,6 +164,24 @@ class RequestParser:
             # leave them to the exact parser, as their canonical form is not a request.
             if request is not False or reader.has_data():
                 return None
+            if exact:
+                if len(set(map(type, out))) != 1 or type(out[0]) is not list:
+                    return None
+                args = list(_chain(out))
+                try:
+                    # join: a TypeError unless every element is bytes
+                    size = (
+                        len(b"".join(args))
+                        + sum(map(_BULK_OVERHEAD.__getitem__, map(len, args)))
+                        + sum(map(_MULTIBULK_OVERHEAD.__getitem__, map(len, out)))
+                    )
+                except IndexError:  # an element or a count beyond the tables
+                    exact = False
+                else:
+                    if size != len(data):
+                        return None
+                    self.last_count = len(out) if len(out) < len(_MULTIBULK_HEADER) else 0
+                    return out
             packed = b"".join(map(_pack, map(tuple, out)))
         except (hiredis.ProtocolError, TypeError, ValueError):
             return None
@@ -342,7 +402,10 @@ def split_args(line: bytes) -> list[bytes] | None:
 
 _INT_CACHE = [b":%d\r\n" % i for i in range(-1, 1025)]
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
+_DOLLAR_CACHE = [b"$%d" % i for i in range(0, 1025)]
 _CRLF = b"\r\n"
+_TYPES_OF = frozenset
+_ONLY_BYTES = frozenset((bytes,))
 
 
 def format_double(d: float) -> bytes:
@@ -381,7 +444,26 @@ def encode(v, proto: int = 2) -> bytes:
     return _ENCODERS[t](v, proto)
 
 
+def _bulks(items) -> bytes | None:
+    """The elements of an array that holds only bytes of at most 1024 bytes, encoded as
+    bulks with one join (no Python loop); None for any other array."""
+    if _TYPES_OF(map(type, items)) != _ONLY_BYTES:  # bytes subclasses (Simple, ...) are not bulks
+        return None
+    parts = [None] * (2 * len(items))
+    try:
+        parts[0::2] = map(_DOLLAR_CACHE.__getitem__, map(len, items))
+    except IndexError:  # a longer element
+        return None
+    parts[1::2] = items
+    parts.append(b"")  # "$n" CRLF element CRLF ... element CRLF
+    return _CRLF.join(parts)
+
+
 def _array(prefix: bytes, items, proto: int) -> bytes:
+    if len(items) >= 8:
+        body = _bulks(items)
+        if body is not None:
+            return b"%b%d\r\n%b" % (prefix, len(items), body)
     parts = [b"%b%d\r\n" % (prefix, len(items))]
     append = parts.append
     for item in items:
@@ -397,9 +479,17 @@ def _array(prefix: bytes, items, proto: int) -> bytes:
 
 def _enc_map(v: dict, proto: int) -> bytes:
     if proto == 3:
-        parts = [b"%%%d\r\n" % len(v)]
+        header = b"%%%d\r\n" % len(v)
     else:
-        parts = [b"*%d\r\n" % (2 * len(v))]
+        header = b"*%d\r\n" % (2 * len(v))
+    if len(v) >= 4:
+        flat = [None] * (2 * len(v))
+        flat[0::2] = v
+        flat[1::2] = v.values()
+        body = _bulks(flat)
+        if body is not None:
+            return header + body
+    parts = [header]
     for k, val in v.items():
         parts.append(encode(k, proto))
         parts.append(encode(val, proto))

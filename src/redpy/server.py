@@ -4,9 +4,11 @@ Everything mutable lives here (no module-level state): the databases, the client
 counters INFO reports, the slow log. One asyncio event loop runs every command; handlers
 never await, so each command is atomic as in Redis.
 
-Hooks that later features fill in stay None (or empty) until then and cost one attribute
-test on the hot path: `check_hooks` (ACL, OOM), `monitors`, `tracking_table`, and
-`propagate` (AOF and replicas).
+Hooks that later features fill in stay None (or empty) until then and cost nothing on
+the hot path: `check_hooks` (ACL, OOM), `propagating` + `propagate` (AOF and replicas),
+`monitors`, `tracking_clients` and `pause_until` are properties (or, for `monitors`, a
+list) that keep one flag, `hooked`, true while any of them is set; dispatch tests only
+that flag before taking its full path. Assign them as plain attributes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import random
 import signal
 import sys
 import time
-from collections import deque
+from collections import defaultdict, deque
 
 from . import __version__
 from .connection import Client
@@ -45,8 +47,62 @@ class SlowlogEntry:
         self.name = name
 
 
+class _MonitorList(list):
+    """server.monitors: a list that keeps server.hooked current as it changes."""
+
+    __slots__ = ("server",)
+
+    def __init__(self, server):
+        super().__init__()
+        self.server = server
+
+    def append(self, c) -> None:
+        super().append(c)
+        self.server._update_hooked()
+
+    def remove(self, c) -> None:
+        super().remove(c)
+        self.server._update_hooked()
+
+    def clear(self) -> None:
+        super().clear()
+        self.server._update_hooked()
+
+
+def _hook_property(name: str, doc: str) -> property:
+    attr = "_" + name
+
+    def get(self):
+        return getattr(self, attr)
+
+    def set_(self, value) -> None:
+        setattr(self, attr, value)
+        self._update_hooked()
+
+    return property(get, set_, doc=doc)
+
+
 class Server:
+    # What dispatch's fast path must not skip; each setter updates `hooked`.
+    check_hooks = _hook_property(
+        "check_hooks", "(c, cmd, argv) -> CommandError | None, run before every command: ACL, then OOM"
+    )
+    propagating = _hook_property("propagating", "True while something consumes propagate()")
+    pause_until = _hook_property("pause_until", "CLIENT PAUSE's end (unix seconds), 0.0 when not paused")
+    tracking_clients = _hook_property("tracking_clients", "how many clients have tracking on")
+
+    def _update_hooked(self) -> None:
+        self.hooked = bool(
+            self._check_hooks or self._propagating or self._pause_until or self._tracking_clients or self.monitors
+        )
+
     def __init__(self, config: Config | None = None):
+        self._check_hooks: tuple = ()
+        self._propagating = False
+        self._pause_until = 0.0
+        self._tracking_clients = 0
+        self.monitors: list[Client] = _MonitorList(self)
+        self.hooked = False
         self.config = config or Config()
         cfg = self.config
         self.dbs = [Database(self, i) for i in range(cfg.databases)]
@@ -90,7 +146,6 @@ class Server:
         self.prop_rewrite = None
         self.prop_pending = False
         self.active_expiring = False  # the cron's active expiry is running
-        self.monitors: list[Client] = []
         from .pubsub import PubSub
 
         self.pubsub = PubSub(self)
@@ -172,7 +227,7 @@ class Server:
 
         for cmd in all_commands():
             cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
-            cmd.latency = {}
+            cmd.latency = defaultdict(int)
 
     def stat_error(self, code: bytes) -> None:
         """Count an error reply by its code (INFO errorstats), as afterErrorReply does."""

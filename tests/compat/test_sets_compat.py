@@ -218,6 +218,54 @@ def test_spop_srandmember_random_shapes(pair):
     b.check("SCARD", "s")
 
 
+def test_spop_srandmember_random_shapes_big_set(pair):
+    """The same on a hashtable set big enough for the array of members kept for random
+    picks (types.rset.INDEX_MIN), with members removed and added between the picks."""
+    b = pair
+    members = {b"member:%d" % i for i in range(1500)}
+    b.check("SADD", "s", *sorted(members))
+    for count, unique in [(None, True), ("1", True), ("7", True), ("-50", False), ("400", True),
+                          ("900", True), ("-3000", False)]:
+        if count is None:
+            o, m = b.call("SRANDMEMBER", "s")
+            assert parse(m)[1] in members
+            continue
+        o, m = b.call("SRANDMEMBER", "s", count)
+        (to, vo), (tm, vm) = parse(o), parse(m)
+        assert to == tm == b"*" and len(vo) == len(vm) == abs(int(count))
+        assert {x[1] for x in vm} <= members
+        if unique:
+            assert len({x[1] for x in vm}) == len(vm)
+    removed = sorted(members)[::3]
+    b.check("SREM", "s", *removed)
+    members -= set(removed)
+    b.check("SADD", "s", "new1", "new2", *removed[:10])
+    members |= {b"new1", b"new2", *removed[:10]}
+    seen = set()
+    for _ in range(40):
+        o, m = b.call("SRANDMEMBER", "s", "-100")
+        picks = {x[1] for x in parse(m)[1]}
+        assert picks <= members
+        seen |= picks
+    assert len(seen) > len(members) // 2  # random, not stuck on a few members
+    for count in (None, "1", "10", "300", "600"):  # 600 of 700: "move the rest"
+        size = len(members)
+        if count is None:
+            o, m = b.call("SPOP", "s")
+            popped = {parse(m)[1]}
+        else:
+            o, m = b.call("SPOP", "s", count)
+            (to, vo), (tm, vm) = parse(o), parse(m)
+            assert to == tm and len(vo) == len(vm) == int(count)
+            popped = {x[1] for x in vm}
+            assert len(popped) == int(count)
+        assert popped <= members
+        members -= popped
+        left = parse(b.mine.call("SMEMBERS", "s"))[1]
+        assert {x[1] for x in left} == members and len(members) == size - len(popped)
+        b.check("SCARD", "s")
+
+
 def test_spop_many_from_intset_replies_ascending(pair):
     """When few members stay (left * 5 <= count) Redis answers the popped members in the
     intset's own order, ascending: compared exactly."""

@@ -237,3 +237,43 @@ def test_maps_and_sets_match_oracle(oracle_conns):
         assert encode(SetReply(), 3) == c3.call("SMEMBERS", "encoder:nokey")
     finally:
         c2.call("DEL", "encoder:h", "encoder:s")
+
+
+# Long arrays and maps of plain bytes are encoded with one join: the same bytes as
+# element by element, and anything else in them (status replies, numbers, long or
+# mutable strings) still encoded by its own type.
+
+
+def _reference(v, proto):
+    """Element-by-element encoding of arrays and maps (what the join must equal)."""
+    if type(v) is list:
+        return b"*%d\r\n" % len(v) + b"".join(_reference(i, proto) for i in v)
+    if type(v) is dict:
+        head = b"%%%d\r\n" % len(v) if proto == 3 else b"*%d\r\n" % (2 * len(v))
+        return head + b"".join(_reference(k, proto) + _reference(x, proto) for k, x in v.items())
+    return encode(v, proto)
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_long_arrays_and_maps_as_element_by_element(proto):
+    import random
+
+    rnd = random.Random(3)
+    odd = [Simple(b"OK"), Verbatim(b"txt"), 7, -1, 5000, None, Double(1.5), bytearray(b"ba"),
+           b"x" * 1024, b"y" * 1025, [b"nested"], NULL_ARRAY]
+    for _ in range(300):
+        n = rnd.randint(0, 40)
+        items = [b"e%d" % rnd.randint(0, 10**rnd.randint(0, 6)) for _ in range(n)]
+        if items and rnd.random() < 0.6:
+            items[rnd.randrange(n)] = rnd.choice(odd)
+        assert encode(items, proto) == _reference(items, proto)
+        d = {k: v for k, v in zip(items, reversed(items)) if type(k) is bytes}
+        assert encode(d, proto) == _reference(d, proto)
+
+
+def test_long_array_of_bulks_bytes():
+    assert encode([b"ab"] * 8 + [b""], 2) == b"*9\r\n" + b"$2\r\nab\r\n" * 8 + b"$0\r\n\r\n"
+    assert encode({b"f%d" % i: b"v" for i in range(4)}, 3) == b"%4\r\n" + b"".join(
+        b"$2\r\nf%d\r\n$1\r\nv\r\n" % i for i in range(4)
+    )
+    assert encode([Simple(b"OK")] * 8, 2) == b"*8\r\n" + b"+OK\r\n" * 8

@@ -402,3 +402,133 @@ def test_inline_trailing_partial_line():
 )
 def test_split_args(line, expected):
     assert split_args(line) == expected
+
+
+# --------------------------------------------------------------------------- the C fast path
+
+hiredis = pytest.importorskip("hiredis")
+
+
+def _exact(data: bytes):
+    """What the exact parser makes of a whole read: (requests, error text or None, rest)."""
+    p = RequestParser()
+    p.feed(data)
+    try:
+        return p.parse(), None, p.buffered()
+    except ProtocolError as e:
+        return p.pending, _text(e), p.buffered()
+
+
+def _check_fast(data: bytes):
+    """parse_fast either declines (None) or returns what the exact parser returns for a
+    read it parses completely without error; returns parse_fast's answer. The same
+    with a parser whose previous reads held 2, 3 and 16 requests (its guess)."""
+    fast = RequestParser().parse_fast(data)
+    for previous in (2, 3, 16):
+        p = RequestParser()
+        assert p.parse_fast(mb(b"PING") * previous) is not None
+        assert p.last_count == previous
+        again = p.parse_fast(data)
+        assert (again is None) == (fast is None) and again == fast, (data, previous)
+    if fast is not None:
+        requests, error, rest = _exact(data)
+        assert error is None and rest == 0, data
+        assert fast == requests, data
+    return fast
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        mb(b"SET", b"key", b"xxx") * 16,
+        mb(b"PING"),
+        mb(b"MSET", *[b"k%d" % i for i in range(40)]),
+        mb(b"SET", b"k", b"v" * 1024) + mb(b"GET", b"k"),
+        mb(b"SET", b"k", b"v" * 5000) + mb(b"GET", b"k"),  # beyond the length tables
+        mb(*[b"a"] * 2000),  # a count beyond the tables
+        mb(b"SET", b"k", b"a=b|c~d>e%f"),  # bytes that need the re-encoding check
+        mb(b"SET", b"k", b""),
+        mb(b"GET", b"k") * 2,
+        mb(b"GET", b"k") * 3,
+        mb(b"GET", b"k") * 17,
+        mb(b"GET", b"k") * 300,
+    ],
+)
+def test_fast_path_takes_canonical_reads(data):
+    assert _check_fast(data) is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # element types hiredis accepts and Redis does not, alone and with a longer
+        # element making up the length they lack
+        b"*1\r\n+PING\r\n",
+        b"*1\r\n(123\r\n",
+        b"*2\r\n$3\r\nGET\r\n=5\r\ntxt:k\r\n",
+        b"*3\r\n+SET\r\n$1\r\nk\r\n=9\r\ntxt:abcde\r\n",
+        b"*2\r\n+ECHO\r\n=9\r\ntxt:abcde\r\n",
+        b"*2\r\n(12\r\n=10\r\ntxt:abcdef\r\n",
+        b"*1\r\n:5\r\n",
+        b"*1\r\n,1.5\r\n",
+        b"*1\r\n#t\r\n",
+        b"*1\r\n_\r\n",
+        b"*1\r\n$-1\r\n",
+        b"*1\r\n-ERR\r\n",
+        # RESP3 aggregates in place of requests or inside them
+        b"~1\r\n$4\r\nPING\r\n",
+        b">1\r\n$4\r\nPING\r\n",
+        b"%1\r\n$1\r\na\r\n$1\r\nb\r\n",
+        b"|1\r\n+a\r\n+b\r\n*1\r\n$4\r\nPING\r\n",
+        b"*2\r\n|1\r\n+a\r\n+b\r\n$4\r\nPING\r\n$1\r\nx\r\n",
+        b"*1\r\n*1\r\n$1\r\na\r\n",
+        b"*1\r\n$4\r\nPING\r\n+PING\r\n",
+        b"*1\r\n$4\r\nPING\r\n:1\r\n",
+        b"*1\r\n$4\r\nPING\r\n$4\r\nPING\r\n",
+        # skipped requests, partial reads, inline requests
+        b"*0\r\n*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$4\r\nPING\r\n*-1\r\n",
+        b"*1\r\n$4\r\nPI",
+        b"*1\r\n$4\r\nPING\r\nPING\r\n",
+        b"*100000000\r\n",
+        mb(b"GET", b"k") * 2 + b"*0\r\n",
+        b"*0\r\n" + mb(b"GET", b"k") * 2,
+        mb(b"GET", b"k") + b"*-1\r\n" + mb(b"GET", b"k"),
+        mb(b"GET", b"k") * 2 + b"+PING\r\n",
+        mb(b"GET", b"k") + b":1\r\n" + mb(b"GET", b"k"),
+        mb(b"GET", b"k") * 2 + b"*1\r\n$4\r\nPI",
+        mb(b"GET", b"k") * 16 + b"*1\r\n$4\r\nPI",
+    ],
+)
+def test_fast_path_declines_what_it_cannot_vouch_for(data):
+    assert _check_fast(data) is None
+
+
+def test_fast_path_trailing_bytes_after_bulk_like_redis():
+    # Redis skips the two bytes after a bulk unchecked; the fast path may take the read
+    # only if it parses it the same way.
+    _check_fast(b"*1\r\n$4\r\nPINGxx")
+    _check_fast(b"*2\r\n$3\r\nGET\r\n$1\r\nkxx*1\r\n$4\r\nPING\r\n")
+
+
+def test_fast_path_agrees_on_mutated_pipelines():
+    """Random byte mutations of canonical pipelines: whatever the fast path accepts, the
+    exact parser parses the same."""
+    rnd = random.Random(7)
+    alphabet = b"*$+-:=~>|%(,#_!\r\n0123456789abcPING "
+    base = b"".join(mb(b"SET", b"key:%d" % i, b"v" * rnd.randint(0, 12)) for i in range(6)) + mb(b"GET", b"k")
+    accepted = 0
+    for _ in range(3000):
+        data = bytearray(base)
+        for _ in range(rnd.randint(1, 3)):
+            op = rnd.random()
+            pos = rnd.randrange(len(data))
+            if op < 0.5:
+                data[pos] = rnd.choice(alphabet)
+            elif op < 0.75:
+                data.insert(pos, rnd.choice(alphabet))
+            else:
+                del data[pos]
+        if _check_fast(bytes(data)) is not None:
+            accepted += 1
+    assert accepted > 0  # mutations inside payloads keep the read canonical

@@ -71,13 +71,23 @@ def _hset_generic(c, argv) -> int:
     if h.encoding is LISTPACK:
         h.try_conversion(argv[2:], cfg.hash_max_listpack_value)
     created = 0
-    set_field = h.set_field
-    for i in range(2, len(argv), 2):
-        if set_field(argv[i], argv[i + 1], cfg):
-            created += 1
+    if h.encoding is LISTPACK:
+        set_field = h.set_field
+        for i in range(2, len(argv), 2):
+            if set_field(argv[i], argv[i + 1], cfg):
+                created += 1
+    else:
+        # hashTypeSet on a hashtable, inlined: no conversion is left to check
+        for i in range(2, len(argv), 2):
+            field = argv[i]
+            if field not in h:
+                created += 1
+            h[field] = argv[i + 1]
+    server = c.server
     c.db.signal_modified(argv[1])
-    notify(c.server, NOTIFY_HASH, b"hset", argv[1], c.db.id)
-    c.server.dirty += (len(argv) - 2) // 2
+    if server.config.notify_keyspace_events:
+        notify(server, NOTIFY_HASH, b"hset", argv[1], c.db.id)
+    server.dirty += (len(argv) - 2) // 2
     return created
 
 

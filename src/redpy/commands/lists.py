@@ -84,13 +84,19 @@ def _pop_range(lst: RList, where: int, count: int) -> list:
 def _after_pop(c, key: bytes, lst: RList, removed: int, where: int) -> None:
     """listElementsRemoved: notify, delete an emptied list, signal, count the change."""
     db = c.db
-    notify(c.server, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key, db.id)
-    if not lst:
+    server = c.server
+    if server.config.notify_keyspace_events:
+        notify(server, NOTIFY_LIST, b"lpop" if where == HEAD else b"rpop", key, db.id)
+        if not lst:
+            db.delete(key)
+            notify(server, NOTIFY_GENERIC, b"del", key, db.id)
+        else:
+            db.signal_modified(key)
+    elif not lst:
         db.delete(key)
-        notify(c.server, NOTIFY_GENERIC, b"del", key, db.id)
     else:
         db.signal_modified(key)
-    c.server.dirty += removed
+    server.dirty += removed
 
 
 # ---------------------------------------------------------------------- push
@@ -111,12 +117,14 @@ def _push_generic(c, argv, where: int, xx: bool):
         lst.extendleft(argv[2:])
     else:
         lst.extend(argv[2:])
+    server = c.server
     if new:
         _push_new(db, key, lst)
     else:
         db.signal_modified(key)
-    notify(c.server, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key, db.id)
-    c.server.dirty += len(argv) - 2
+    if server.config.notify_keyspace_events:
+        notify(server, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key, db.id)
+    server.dirty += len(argv) - 2
     return len(lst)
 
 
@@ -402,21 +410,23 @@ def cmd_lrem(c, argv):
 def _pop_generic(c, argv, where: int):
     """popGenericCommand: LPOP/RPOP key [count]."""
     argc = len(argv)
-    if argc > 3:
-        name = "lpop" if where == HEAD else "rpop"
-        raise CommandError(f"ERR wrong number of arguments for '{name}' command")
-    hascount = argc == 3
-    count = _range_int(argv[2], 0, LLONG_MAX, _NOT_POSITIVE) if hascount else 0
     key = argv[1]
-    lst = _get_list(c.db, key)
-    if lst is None:
-        return NULL_ARRAY if hascount else NULL
-    if hascount and not count:
-        return []
-    if not hascount:
+    if argc == 2:
+        lst = _get_list(c.db, key)
+        if lst is None:
+            return NULL
         v = lst.popleft() if where == HEAD else lst.pop()
         _after_pop(c, key, lst, 1, where)
         return v
+    if argc > 3:
+        name = "lpop" if where == HEAD else "rpop"
+        raise CommandError(f"ERR wrong number of arguments for '{name}' command")
+    count = _range_int(argv[2], 0, LLONG_MAX, _NOT_POSITIVE)
+    lst = _get_list(c.db, key)
+    if lst is None:
+        return NULL_ARRAY
+    if not count:
+        return []
     out = _pop_range(lst, where, count)
     _after_pop(c, key, lst, len(out), where)
     return out

@@ -19,7 +19,7 @@ from ..numbers import string2ll
 from ..notify import GENERIC as NOTIFY_GENERIC, SET as NOTIFY_SET, notify
 from ..registry import command_group
 from ..replies import NULL, SetReply
-from ..types.rset import INTSET, Set, new_set
+from ..types.rset import INDEX_MIN, INTSET, Set, new_set
 from .. import glob, scan
 from .hashes import range_long
 
@@ -57,9 +57,11 @@ def cmd_sadd(c, argv):
         if add(m, max_intset):
             added += 1
     if added:
+        server = c.server
         c.db.signal_modified(key)
-        notify(c.server, NOTIFY_SET, b"sadd", key, c.db.id)
-        c.server.dirty += added
+        if server.config.notify_keyspace_events:
+            notify(server, NOTIFY_SET, b"sadd", key, c.db.id)
+        server.dirty += added
     return added
 
 
@@ -148,8 +150,7 @@ def cmd_spop(c, argv):
         s = _write(c, key)
         if s is None:
             return NULL
-        member = random.choice(list(s)) if len(s) > 1 else next(iter(s))
-        s.discard(member)
+        member = s.pop_random()
         notify(c.server, NOTIFY_SET, b"spop", key, c.db.id)
         if not s:
             c.db.delete(key)
@@ -178,9 +179,14 @@ def cmd_spop(c, argv):
         return reply
     remaining = size - count
     if remaining * 5 > count:
-        popped = random.sample(list(s), count)
-        s.difference_update(popped)
-        reply = SetReply(popped)
+        if s._arr is None and size < INDEX_MIN:
+            popped = random.sample(list(s), count)
+            s.difference_update(popped)
+            reply = SetReply(popped)
+        else:
+            # one random member at a time, as Redis pops them: O(count) on a big set
+            pop = s.pop_random
+            reply = SetReply([pop() for _ in range(count)])
     else:
         kept = random.sample(list(s), remaining)
         s.difference_update(kept)
@@ -213,20 +219,22 @@ def cmd_srandmember(c, argv):
         s = _read(c, argv[1])
         if s is None:
             return NULL
-        return random.choice(list(s)) if len(s) > 1 else next(iter(s))
+        return s.random_member()
     count = range_long(argv[2])
     s = _read(c, argv[1])
     if s is None or count == 0:
         return []
     if count < 0 or count == 1:
         n = -count if count < 0 else 1
-        members = list(s)
         if n == 1:
-            return [random.choice(members)]
-        return random.choices(members, k=n)
+            return [s.random_member()]
+        if s._arr is None and len(s) < INDEX_MIN:
+            return random.choices(list(s), k=n)
+        pick = s.random_member
+        return [pick() for _ in range(n)]
     if count >= len(s):
         return s.members()
-    return random.sample(list(s), count)
+    return s.random_members(count)
 
 
 @command("smembers")

@@ -166,18 +166,24 @@ def cmd_set(c, argv):
     db = c.db
     key = argv[1]
     if len(argv) == 3:
+        server = c.server
         if db.expires:
             db.lookup(key)  # setKey's lookupKeyWrite: an expired key is expired first
-        if c.server.config.notify_keyspace_events:
+            if server.config.notify_keyspace_events:
+                db.set(key, argv[2])
+                notify(server, NOTIFY_STRING, b"set", key, db.id)
+                server.dirty += 1
+                return OK
+            db.expires.pop(key, None)
+        elif server.config.notify_keyspace_events:
             db.set(key, argv[2])
-            notify(c.server, NOTIFY_STRING, b"set", key, db.id)
-            c.server.dirty += 1
+            notify(server, NOTIFY_STRING, b"set", key, db.id)
+            server.dirty += 1
             return OK
         db.data[key] = argv[2]
-        if db.expires:
-            db.expires.pop(key, None)
-        db.signal_modified(key)
-        c.server.dirty += 1
+        if db.watched or server.tracking_table:
+            db.signal_modified(key)
+        server.dirty += 1
         return OK
     nx, xx, get, keepttl, _, expire, unit_seconds, absolute = _parse_set_options(argv, False)
     return _set_generic(

@@ -232,9 +232,11 @@ def _zadd_generic(c, argv, incr: bool):
                 processed += 1
     finally:
         if added or updated:
+            server = c.server
             db.signal_modified(key)
-            notify(c.server, NOTIFY_ZSET, b"zincr" if incr else b"zadd", key, db.id)
-            c.server.dirty += added + updated
+            if server.config.notify_keyspace_events:
+                notify(server, NOTIFY_ZSET, b"zincr" if incr else b"zadd", key, db.id)
+            server.dirty += added + updated
     if incr:
         return Double(score) if processed else NULL
     return added + updated if ch else added
