@@ -181,7 +181,7 @@ def cmd_set(c, argv):
             server.dirty += 1
             return OK
         db.data[key] = argv[2]
-        if db.watched or server.tracking_table:
+        if db.watched or server.tracking_table or server.key_hook is not None:  # (key_hook: evict.py)
             db.signal_modified(key)
         server.dirty += 1
         return OK
