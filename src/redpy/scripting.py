@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 
 import lupa.lua51 as lupa
 
@@ -181,7 +182,27 @@ real.load = function(fn, name)
   return f, e
 end
 local function set_unwrap(f) unwrap = f end
-return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap
+
+-- luaMaskCountHook: every 100000 instructions ask the engine whether the script was
+-- killed (the engine serves the other clients once busy-reply-threshold is past);
+-- once killed, the hook runs at every line so that pcall cannot keep the script alive.
+local interrupt
+local killed = {err = "ERR Script killed by user with SCRIPT KILL..."}
+local sethook = dbg.sethook
+local function hook()
+  if interrupt() then
+    sethook(hook, "l")
+    error({err = killed.err}, 0)
+  end
+end
+local function set_hook(f)
+  interrupt = f
+  sethook(hook, "", 100000)
+end
+local function reset_hook()
+  sethook(hook, "", 100000)
+end
+return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap, set_hook, reset_hook
 """
 
 _LIB_LUA = r"""
@@ -235,15 +256,30 @@ class Library:
 
 
 class RunCtx:
-    """The state of the running script (Redis's scriptRunCtx)."""
+    """The state of the running script (Redis's scriptRunCtx).
 
-    __slots__ = ("c", "resp", "readonly", "name")
+    `write_dirty` is set once the script calls a write command (SCRIPT_WRITE_DIRTY: it
+    can no longer be killed, and the OOM check no longer applies); `timedout` once it ran
+    past busy-reply-threshold (busy.py serves the other clients), `killed` by SCRIPT KILL /
+    FUNCTION KILL, `shutdown` by SHUTDOWN NOSAVE meanwhile.
+    """
 
-    def __init__(self, c, readonly, name):
+    __slots__ = ("c", "resp", "readonly", "name", "fcall", "argv", "start", "flags",
+                 "write_dirty", "timedout", "killed", "shutdown")
+
+    def __init__(self, c, readonly, name, fcall=False, argv=None, flags=()):
         self.c = c
         self.resp = 2
         self.readonly = readonly
         self.name = name
+        self.fcall = fcall
+        self.argv = argv
+        self.flags = flags
+        self.start = time.monotonic()
+        self.write_dirty = False
+        self.timedout = False
+        self.killed = False
+        self.shutdown = False
 
 
 def sha1hex(data: bytes) -> bytes:
@@ -283,8 +319,10 @@ class Engine:
         self.null = lua.eval("newproxy(false)")
         self.rawequal = lua.eval("rawequal")
         prelude = lua.eval("loadstring")(_PRELUDE.encode(), b"=redpy")(self.real, realof, self.null)
-        self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where, set_unwrap = prelude
+        (self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where,
+         set_unwrap, set_hook, self.reset_hook) = prelude
         set_unwrap(_unwrap)
+        set_hook(self._interrupt)
         real = self.real
         real[b"redis"] = self.proxy(self._redis_lib(full=True))
         real[b"cjson"] = self.proxy(self._table({
@@ -481,13 +519,16 @@ class Engine:
             return "ERR Wrong number of args calling Redis command from script"
         if cmd.noscript:
             return "ERR This Redis command is not allowed from script"
-        if self.ctx.readonly and (cmd.write or cmd.may_replicate):
+        ctx = self.ctx
+        if ctx.readonly and (cmd.write or cmd.may_replicate):
             return "ERR Write commands are not allowed from read-only scripts."
         c = self.ctx.c
         if c.server.check_hooks:  # ACL rules apply inside scripts too
             err = c.server.acl.check_command(c, cmd, argv, b"lua")
             if err is not None:
                 return err.message.decode("utf-8", "surrogateescape")
+        if cmd.write:
+            ctx.write_dirty = True  # the script can no longer be killed
         return cmd, argv
 
     # ------------------------------------------------------------------ RESP -> Lua
@@ -623,7 +664,8 @@ class Engine:
 
     # ------------------------------------------------------------------ running
 
-    def execute(self, c, func, name: bytes, readonly: bool, keys, args, fcall: bool):
+    def execute(self, c, func, name: bytes, readonly: bool, keys, args, fcall: bool,
+                argv=None, flags=()):
         """Run a compiled script or function for client c; return its reply (Raw)."""
         lua = self.lua
         keys_t = lua.table_from(keys)
@@ -632,7 +674,7 @@ class Engine:
         if not fcall:
             real[b"KEYS"] = keys_t
             real[b"ARGV"] = args_t
-        ctx = self.ctx = RunCtx(c, readonly, name)
+        ctx = self.ctx = RunCtx(c, readonly, name, fcall, argv, flags)
         saved_db, saved_exec, saved_last = c.db, c.in_exec, c.last_cmd
         c.in_exec = True  # blocking commands answer at once (blocking.deny_blocking)
         try:
@@ -646,6 +688,18 @@ class Engine:
             if not fcall:
                 real[b"KEYS"] = None
                 real[b"ARGV"] = None
+            if ctx.killed:
+                self.reset_hook()
+            if ctx.timedout:
+                from . import busy
+
+                busy.leave(self.server)
+        if ctx.shutdown:
+            # SHUTDOWN NOSAVE while the script was busy: Redis exits without replying
+            c.close_after_reply = True
+            from .replies import NO_REPLY
+
+            return NO_REPLY
         ok = result[0] if isinstance(result, tuple) else result
         value = result[1] if isinstance(result, tuple) and len(result) > 1 else None
         if not ok:
@@ -669,6 +723,53 @@ class Engine:
         if isinstance(source, bytes) and line is not None:
             msg += b" script: %b, on %b:%d." % (name, source, int(line))
         return CommandError(msg)
+
+    # ------------------------------------------------------------------ busy scripts
+
+    def _interrupt(self) -> bool:
+        """scriptInterrupt, from the count hook: True when the script must die."""
+        ctx = self.ctx
+        if ctx is None:
+            return False
+        if not ctx.timedout:
+            limit = self.server.config.busy_reply_threshold
+            if limit <= 0:
+                return False
+            elapsed = (time.monotonic() - ctx.start) * 1000
+            if elapsed < limit:
+                return False
+            log.warning(
+                "Slow script detected: still in execution after %d milliseconds. You can try "
+                "killing the script using the %s command. Script name is: %s.",
+                elapsed, "FUNCTION KILL" if ctx.fcall else "SCRIPT KILL", ctx.name.decode("utf-8", "replace"))
+            from . import busy
+
+            ctx.timedout = True
+            busy.enter(self.server, ctx)
+        from . import busy
+
+        busy.process_events(self.server)
+        if ctx.killed:
+            log.warning("Lua script killed by user with SCRIPT KILL.")
+        return ctx.killed
+
+    def kill(self, is_eval: bool) -> None:
+        """scriptKill: SCRIPT KILL (is_eval) or FUNCTION KILL from another client."""
+        from .errors import BUSY_EVAL, BUSY_FUNCTION
+
+        ctx = self.ctx
+        if ctx is None:
+            raise CommandError("NOTBUSY No scripts in execution right now.")
+        if ctx.write_dirty:
+            raise CommandError(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. "
+                "You can either wait the script termination or kill the server in a hard way "
+                "using the SHUTDOWN NOSAVE command.")
+        if is_eval and ctx.fcall:
+            raise CommandError(BUSY_FUNCTION)
+        if not is_eval and not ctx.fcall:
+            raise CommandError(BUSY_EVAL)
+        ctx.killed = True
 
     # ------------------------------------------------------------------ EVAL scripts
 

@@ -4,14 +4,18 @@ The Lua engine (VM, sandbox, conversions) lives in redpy/scripting.py; these han
 parse arguments and pick the script or function.
 
 Not implemented (answer like unknown subcommands): SCRIPT DEBUG (the Lua debugger),
-FUNCTION DUMP / RESTORE (the RDB payload). SCRIPT KILL / FUNCTION KILL always answer
-NOTBUSY: a script runs to completion inside its handler, so no other client is served
-while it runs (no BUSY replies).
+FUNCTION DUMP / RESTORE (the RDB payload).
+
+SCRIPT KILL, FUNCTION KILL and FUNCTION STATS's running_script only see a script while
+it runs past busy-reply-threshold: then the engine serves the other clients from its
+count hook (see redpy/busy.py) and these commands, flagged allow-busy, run meanwhile.
 """
 
 from __future__ import annotations
 
-from ..errors import NOT_INTEGER, CommandError
+import time
+
+from ..errors import BUSY_EVAL, NOT_INTEGER, CommandError
 from ..glob import match as glob_match
 from ..numbers import string2ll
 from ..registry import command_group
@@ -50,7 +54,8 @@ def _eval_generic(c, argv, evalsha: bool, ro: bool):
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
     keys = argv[3 : 3 + numkeys]
     args = argv[3 + numkeys :]
-    return eng.execute(c, script.func, script.sha, readonly, keys, args, fcall=False)
+    return eng.execute(c, script.func, script.sha, readonly, keys, args, fcall=False, argv=argv,
+                       flags=script.flags)
 
 
 @command("eval")
@@ -113,9 +118,13 @@ def cmd_script_flush(c, argv):
 def cmd_script_kill(c, argv):
     """SCRIPT KILL
 
-    Scripts run inside their handler, so none is ever running when this arrives.
+    Reaches a script only while it runs past busy-reply-threshold (see redpy/busy.py).
     """
-    raise CommandError(NOTBUSY)
+    eng = getattr(c.server, "lua_engine", None)
+    if eng is None:
+        raise CommandError(NOTBUSY)
+    eng.kill(is_eval=True)
+    return OK
 
 
 _SCRIPT_HELP = [
@@ -160,7 +169,7 @@ def _fcall_generic(c, argv, ro: bool):
     readonly = ro or "no-writes" in f.flags
     keys = argv[3 : 3 + numkeys]
     args = argv[3 + numkeys :]
-    return eng.execute(c, f.func, f.name, readonly, keys, args, fcall=True)
+    return eng.execute(c, f.func, f.name, readonly, keys, args, fcall=True, argv=argv, flags=f.flags)
 
 
 @command("fcall")
@@ -255,8 +264,18 @@ def cmd_function_list(c, argv):
 def cmd_function_stats(c, argv):
     """FUNCTION STATS"""
     eng = engine(c.server)
+    ctx = eng.ctx
+    running = None
+    if ctx is not None:
+        if not ctx.fcall:
+            raise CommandError(BUSY_EVAL)
+        running = {
+            b"name": ctx.name,
+            b"command": list(ctx.argv or ()),
+            b"duration_ms": int((time.monotonic() - ctx.start) * 1000),
+        }
     return {
-        b"running_script": None,
+        b"running_script": running,
         b"engines": {b"LUA": {b"libraries_count": len(eng.libraries), b"functions_count": len(eng.functions)}},
     }
 
@@ -264,7 +283,11 @@ def cmd_function_stats(c, argv):
 @command("function|kill")
 def cmd_function_kill(c, argv):
     """FUNCTION KILL"""
-    raise CommandError(NOTBUSY)
+    eng = getattr(c.server, "lua_engine", None)
+    if eng is None:
+        raise CommandError(NOTBUSY)
+    eng.kill(is_eval=False)
+    return OK
 
 
 _FUNCTION_HELP = [
