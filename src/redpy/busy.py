@@ -23,7 +23,10 @@ once the script has run for busy-reply-threshold milliseconds the engine calls
   a held connection that closes is closed here.
 
 TLS connections cannot be read beside their SSL transport: their requests wait, and
-run once the script ends. Nothing here runs while no script is past the threshold.
+run once the script ends. So does a connection the loop accepted in the same iteration
+as the script's request but had not yet announced (asyncio calls connection_made with
+call_soon, and the loop is blocked): it is served when the script ends. Nothing here
+runs while no script is past the threshold.
 """
 
 from __future__ import annotations
@@ -244,10 +247,11 @@ def process_events(server) -> None:
             except OSError:
                 data = b""
             if not data:
-                state.dead.add(fd)
                 changed = True
                 if isinstance(t, HeldTransport):
-                    _finish_held(c, t)
+                    _finish_held(c, t)  # closed here: its fd number may come back
+                else:
+                    state.dead.add(fd)  # the loop closes it later
                 continue
             c.gate = True
             c.data_received(data)
