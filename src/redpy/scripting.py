@@ -32,6 +32,7 @@ import time
 
 import lupa.lua51 as lupa
 
+from . import lualibs
 from .errors import CommandError
 from .replies import Raw
 from .resp import encode, format_double
@@ -330,6 +331,20 @@ class Engine:
             b"null": self.null}))
         real[b"bit"] = self.proxy(self._table({
             name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
+        real[b"struct"] = self.proxy(self._table({
+            b"pack": self._lib(lualibs.struct_pack),
+            b"unpack": self._lib(lualibs.struct_unpack),
+            b"size": self._lib(lualibs.struct_size)}))
+        new_table = lua.table
+        real[b"cmsgpack"] = self.proxy(self._table({
+            b"pack": self._lib(lualibs.msgpack_pack),
+            b"unpack": self._lib(lambda a: lualibs.msgpack_unpack(a, new_table)),
+            b"unpack_one": self._lib(lambda a: lualibs.msgpack_unpack_one(a, new_table)),
+            b"unpack_limit": self._lib(lambda a: lualibs.msgpack_unpack_limit(a, new_table)),
+            b"_NAME": b"cmsgpack",
+            b"_VERSION": b"lua-cmsgpack 0.4.0",
+            b"_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
+            b"_DESCRIPTION": b"MessagePack C implementation for Lua"}))
         # Functions have their own globals, like EVAL's; while FUNCTION LOAD runs the
         # library code, their `redis` is the table holding register_function (and no
         # call/pcall), swapped back once loading is done (closures see the swap too).
@@ -370,6 +385,19 @@ class Engine:
         t[b"call"] = self._call
         t[b"pcall"] = self._pcall
         return t
+
+    def _lib(self, f):
+        """A struct / cmsgpack function (lualibs.py) as a Lua function."""
+
+        def call(*args):
+            try:
+                return f(args)
+            except lualibs.LibError as e:
+                return self._throw_pos(e.args[0])
+            except lualibs.LibRaise as e:
+                raise _LuaRaise(e.args[0]) from None
+
+        return call
 
     # errors raised from Python helpers: return a marker that a Lua wrapper raises
     def _lua_error(self, msg: str):

@@ -179,3 +179,240 @@ def test_function_list_single_library(fresh):
     fresh.check("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "on*")
     fresh.check("FUNCTION", "LIST", "LIBRARYNAME", "x*")
     fresh.check("FCALL_RO", "g", "0")
+
+
+# ---------------------------------------------------------------------- struct / cmsgpack
+
+# w(...) turns multiple results into strings, numbers with %.17g, so that nothing is
+# lost in the reply conversion; a line starting with "!" is a whole script body.
+_LIB_PRELUDE = (
+    "local function w(...) local t = {} for i = 1, select('#', ...) do local v = select(i, ...) "
+    "t[i] = type(v) == 'number' and string.format('%.17g', v) or tostring(v) end return t end "
+)
+
+STRUCT_EXPRESSIONS = [
+    "struct.pack('>i', 1)",
+    "struct.pack('<i', -1)",
+    "struct.pack('b', 200)",
+    "struct.pack('B', -1)",
+    "struct.pack('h', 70000)",
+    "struct.pack('>H', 65535)",
+    "struct.pack('l', 2^62)",
+    "struct.pack('>L', 2^63)",
+    "struct.pack('>L', 2^64)",
+    "struct.pack('>l', -2^64)",
+    "struct.pack('>l', 0/0)",
+    "struct.pack('>L', 1/0)",
+    "struct.pack('>l', -1/0)",
+    "struct.pack('>l', 1.9)",
+    "struct.pack('>l', -1.9)",
+    "struct.pack('>T', 12345)",
+    "struct.pack('>i3', 100000)",
+    "struct.pack('<i16', -2)",
+    "struct.pack('>I16', 5)",
+    "struct.pack('i33', 1)",
+    "struct.pack('i99999999999', 1)",
+    "struct.pack('f', 1.5)",
+    "struct.pack('>f', 0.1)",
+    "struct.pack('>f', 1e300)",
+    "struct.pack('>d', 0.1)",
+    "struct.pack('s', 'abc')",
+    "struct.pack('c5', 'hello world')",
+    "struct.pack('c0', 'whole')",
+    "struct.pack('c5', 'hi')",
+    "struct.pack('!4 b i', 1, 2)",
+    "struct.pack('!b d', 1, 2)",
+    "struct.pack('!3 b', 1)",
+    "struct.pack('x x b', 7)",
+    "struct.pack('z', 1)",
+    "struct.pack('i', 'x')",
+    "struct.pack('i')",
+    "struct.pack('i', '12')",
+    "struct.pack('i', ' 0x10 ')",
+    "struct.pack('s', 12.5)",
+    "struct.pack('s', {})",
+    'struct.pack(1)',
+    'struct.pack()',
+    "struct.pack('>!8 b d s h', 1, 2.5, 'ab', 3)",
+    "w(struct.unpack('>i', struct.pack('>i', -5)))",
+    "w(struct.unpack('<I', '\\255\\255\\255\\255'))",
+    "w(struct.unpack('>h', '\\255\\254'))",
+    "w(struct.unpack('b', '\\200'))",
+    "w(struct.unpack('>l', '\\255\\255\\255\\255\\255\\255\\255\\255'))",
+    "w(struct.unpack('>L', '\\255\\255\\255\\255\\255\\255\\255\\255'))",
+    "w(struct.unpack('<i16', string.rep('\\255', 16)))",
+    "w(struct.unpack('>i3', '\\255\\0\\1'))",
+    "w(struct.unpack('f', struct.pack('f', 0.1)))",
+    "w(struct.unpack('>d', struct.pack('>d', 1/3)))",
+    "w(struct.unpack('s', 'abc\\0def'))",
+    "w(struct.unpack('s', 'abc'))",
+    "w(struct.unpack('c3', 'abcdef'))",
+    "w(struct.unpack('b c0', '\\3abcdef'))",
+    "w(struct.unpack('c0', 'abc'))",
+    "w(struct.unpack('c1 c0', '3abcd'))",
+    "w(struct.unpack('i', 'ab'))",
+    "w(struct.unpack('b', 'abc', 2))",
+    "w(struct.unpack('b', 'abc', 0))",
+    "w(struct.unpack('b', 'abc', 4))",
+    "w(struct.unpack('b', 'abc', 3))",
+    "w(struct.unpack('!4 b i', struct.pack('!4 b i', 1, 2)))",
+    "w(struct.unpack('x b', 'ab'))",
+    "w(struct.unpack('z', 'ab'))",
+    "w(struct.unpack('b'))",
+    "w(struct.unpack(nil, 'a'))",
+    "struct.size('>i')",
+    "struct.size('!8 b d')",
+    "struct.size('c5 h')",
+    "struct.size('s')",
+    "struct.size('c0')",
+    "struct.size('z')",
+    "struct.size('!3')",
+    "struct.size('i')",
+    "struct.size('T L l')",
+    "struct.size('#')",
+]
+
+CMSGPACK_EXPRESSIONS = [
+    'cmsgpack.pack(1)',
+    "cmsgpack.pack(1, 2, 'x')",
+    'cmsgpack.pack()',
+    'cmsgpack.pack(nil)',
+    'cmsgpack.pack(true, false)',
+    'cmsgpack.pack(127, 128, 255, 256, 65535, 65536, 2^32-1, 2^32, 2^53, 2^63, 2^64, -2^63, -2^63-4096)',
+    'cmsgpack.pack(-1, -32, -33, -128, -129, -32768, -32769, -2^31, -2^31-1)',
+    'cmsgpack.pack(0.5, 0.1, 1.5, -2.25, 1e300, 1/0, -1/0, 0/0, 3.4028234663852886e38, 1e-45)',
+    'cmsgpack.pack(-0)',
+    "cmsgpack.pack(string.rep('a', 31), string.rep('b', 32))",
+    "cmsgpack.pack(string.rep('a', 255))",
+    "cmsgpack.pack(string.rep('a', 256))",
+    'cmsgpack.pack({})',
+    'cmsgpack.pack({1, 2, 3})',
+    'cmsgpack.pack({1, 2, nil, 4})',
+    'cmsgpack.pack({[1]=1, [3]=3})',
+    'cmsgpack.pack({[2]=1})',
+    'cmsgpack.pack({a=1})',
+    "cmsgpack.pack({a=1, b=2, c=3, d={1,2}, e={x='y'}})",
+    'cmsgpack.pack({[1.5]=1})',
+    'cmsgpack.pack({[0]=1})',
+    'cmsgpack.pack({[-1]=1})',
+    'cmsgpack.pack({[true]=1})',
+    'cmsgpack.pack({1, 2, x=3})',
+    "cmsgpack.pack({foo='bar', baz={1, {2, {3}}}, [10]=true, [2.5]='f'})",
+    'cmsgpack.pack(function() end)',
+    'cmsgpack.pack(cjson.null)',
+    '!local t = {} for i = 1, 20 do t[i] = i end return cmsgpack.pack(t)',
+    '!local t = {} for i = 1, 70000 do t[i] = 1 end return #cmsgpack.pack(t)',
+    "!local t = {} for i = 1, 20 do t['k' .. i] = i end return cmsgpack.pack(t)",
+    '!local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)',
+    '!local t = {} t[1] = t return cmsgpack.pack(t)',
+    '!local t = {} t.a = t return cmsgpack.pack(t)',
+    'w(cmsgpack.unpack(cmsgpack.pack(1, 2, 3)))',
+    "w(cmsgpack.unpack(''))",
+    "w(cmsgpack.unpack('\\192'))",
+    "w(cmsgpack.unpack('\\204'))",
+    "w(cmsgpack.unpack('\\193'))",
+    "w(cmsgpack.unpack('\\196\\1a'))",
+    "w(cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255'))",
+    "w(cmsgpack.unpack('\\207\\128\\0\\0\\0\\0\\0\\0\\1'))",
+    "w(cmsgpack.unpack('\\211\\255\\255\\255\\255\\255\\255\\255\\254'))",
+    "w(cmsgpack.unpack('\\208\\200', '\\209\\128\\1', '\\210\\128\\0\\0\\1'))",
+    "w(cmsgpack.unpack('\\208\\200\\209\\128\\1\\210\\128\\0\\0\\1\\204\\200\\205\\255\\255\\206\\255\\255\\255\\255'))",
+    "w(cmsgpack.unpack('\\202\\63\\192\\0\\0\\203\\63\\185\\153\\153\\153\\153\\153\\154'))",
+    "w(cmsgpack.unpack('\\217\\3abc\\218\\0\\2xy\\219\\0\\0\\0\\1z'))",
+    "w(cmsgpack.unpack('\\217\\5abc'))",
+    "w(cmsgpack.unpack('\\255\\224\\127\\0'))",
+    'w(cmsgpack.unpack(12))',
+    'w(cmsgpack.unpack())',
+    'w(cmsgpack.unpack({}))',
+    'cjson.encode(cmsgpack.unpack(cmsgpack.pack({1, 2, {a=1, b={true, false}}})))',
+    "cjson.encode({cmsgpack.unpack('\\147\\1\\192\\3')})",
+    "cjson.encode({cmsgpack.unpack('\\130\\1\\192\\2\\3')})",
+    "w(cmsgpack.unpack('\\129\\192\\1'))",
+    "w(cmsgpack.unpack('\\129\\203\\127\\248\\0\\0\\0\\0\\0\\0\\1'))",
+    "cjson.encode({cmsgpack.unpack('\\220\\0\\2\\1\\2')})",
+    "cjson.encode({cmsgpack.unpack('\\221\\0\\0\\0\\1\\1')})",
+    "cjson.encode({cmsgpack.unpack('\\222\\0\\1\\1\\2')})",
+    "cjson.encode({cmsgpack.unpack('\\223\\0\\0\\0\\1\\1\\2')})",
+    "cjson.encode({cmsgpack.unpack('\\220\\0\\3\\1\\2')})",
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3)))',
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1))',
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2))',
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 3))',
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 4))',
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), -1))',
+    "w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 'x'))",
+    "w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), '1'))",
+    'w(cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1.7))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0, 1))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), -1))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 0))',
+    'w(cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3)))',
+    "w(cmsgpack.unpack_limit('', 1))",
+    "w(cmsgpack.unpack_one(''))",
+    "w(cmsgpack.unpack_one('\\204'))",
+]
+
+
+def _lib_body(expr: str) -> str:
+    return _LIB_PRELUDE + (expr[1:] if expr.startswith("!") else "return " + expr)
+
+
+@pytest.mark.parametrize("expr", STRUCT_EXPRESSIONS)
+def test_struct_library(both, expr):
+    both.check("EVAL", _lib_body(expr), "0")
+
+
+@pytest.mark.parametrize("expr", CMSGPACK_EXPRESSIONS)
+def test_cmsgpack_library(both, expr):
+    both.check("EVAL", _lib_body(expr), "0")
+
+
+def _random_lua_value(rng, depth=0):
+    kind = rng.randrange(9 if depth < 3 else 6)
+    if kind == 0:
+        return str(rng.randint(-2**40, 2**40))
+    if kind == 1:
+        return str(rng.choice([0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, -1, -32, -33, -128, -129, -32768, -32769, -2**31, -2**31 - 1, 2**53, -2**53]))
+    if kind == 2:
+        return repr(rng.uniform(-1e6, 1e6))
+    if kind == 3:
+        return repr(rng.choice([0.5, 0.25, -1.5, 1e-3, 3.4e38, 1e300, 2.0**-149]))
+    if kind == 4:
+        n = rng.choice([0, 1, 5, 31, 32, 33, 200, 255, 256, 300])
+        return "string.rep(%r, %d)" % (rng.choice("ab\\x"), n)
+    if kind == 5:
+        return rng.choice(["true", "false", "nil"])
+    if kind == 6:
+        items = [_random_lua_value(rng, depth + 1) for _ in range(rng.randrange(0, 18))]
+        return "{" + ", ".join(i for i in items if i != "nil") + "}"
+    if kind == 7:
+        n = rng.randrange(0, 18)
+        return "{" + ", ".join("k%d = %s" % (i, _random_lua_value(rng, depth + 1)) for i in range(n)) + "}"
+    n = rng.randrange(1, 6)
+    return "{" + ", ".join("[%d] = %s" % (rng.choice([1, 2, 3, 5, 8]), _random_lua_value(rng, depth + 1)) for _ in range(n)) + "}"
+
+
+def test_cmsgpack_random_values(both):
+    """Seeded random values: pack bytes, and pack(unpack(pack(v))) equal to the oracle's."""
+    import random
+
+    rng = random.Random(5)
+    for _ in range(60):
+        values = ", ".join(_random_lua_value(rng) for _ in range(rng.randrange(1, 4)))
+        both.check("EVAL", "return cmsgpack.pack(%s)" % values, "0")
+        both.check("EVAL", "return cmsgpack.pack(cmsgpack.unpack(cmsgpack.pack(%s)))" % values, "0")
+
+
+def test_struct_random_round_trips(both):
+    import random
+
+    rng = random.Random(7)
+    for _ in range(60):
+        fmt = "".join(rng.choice(["b", "B", "h", "H", "i", "I", "l", "L", "i3", "I5", "f", "d", "<", ">", "!4", "!8", " ", "x"]) for _ in range(rng.randrange(1, 6)))
+        n = sum(1 for ch in fmt if ch in "bBhHiIlLfd")
+        args = ", ".join(repr(rng.choice([0, 1, -1, 127, 200, -200, 65537, 2**31, -2**31, 2**40, 0.5, -3.75, 1e10])) for _ in range(max(n, 0)))
+        body = "return {struct.pack(%r%s), struct.size(%r)}" % (fmt, ", " + args if args else "", fmt)
+        both.check("EVAL", body, "0")
