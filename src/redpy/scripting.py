@@ -33,7 +33,7 @@ import time
 import lupa.lua51 as lupa
 
 from . import lualibs
-from .errors import CommandError
+from .errors import OOM, CommandError
 from .replies import Raw
 from .resp import encode, format_double
 
@@ -547,14 +547,25 @@ class Engine:
             return "ERR Wrong number of args calling Redis command from script"
         if cmd.noscript:
             return "ERR This Redis command is not allowed from script"
+        # scriptCall's order: ACL, write allowed, OOM
         ctx = self.ctx
-        if ctx.readonly and (cmd.write or cmd.may_replicate):
-            return "ERR Write commands are not allowed from read-only scripts."
-        c = self.ctx.c
-        if c.server.check_hooks:  # ACL rules apply inside scripts too
-            err = c.server.acl.check_command(c, cmd, argv, b"lua")
+        c = ctx.c
+        server = c.server
+        if server.check_hooks:  # ACL rules apply inside scripts too
+            err = server.acl.check_command(c, cmd, argv, b"lua")
             if err is not None:
                 return err.message.decode("utf-8", "surrogateescape")
+        if ctx.readonly and (cmd.write or cmd.may_replicate):
+            return "ERR Write commands are not allowed from read-only scripts."
+        if (
+            cmd.denyoom
+            and not ctx.write_dirty
+            and "allow-oom" not in ctx.flags
+            and server.config.maxmemory
+            and getattr(server, "pre_command_oom_state", False)
+        ):
+            # scriptVerifyOOM: only the first write can be refused (no half-done script)
+            return OOM
         if cmd.write:
             ctx.write_dirty = True  # the script can no longer be killed
         return cmd, argv

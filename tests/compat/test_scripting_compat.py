@@ -416,3 +416,103 @@ def test_struct_random_round_trips(both):
         args = ", ".join(repr(rng.choice([0, 1, -1, 127, 200, -200, 65537, 2**31, -2**31, 2**40, 0.5, -3.75, 1e10])) for _ in range(max(n, 0)))
         body = "return {struct.pack(%r%s), struct.size(%r)}" % (fmt, ", " + args if args else "", fmt)
         both.check("EVAL", body, "0")
+
+
+# ---------------------------------------------------------------------- OOM
+
+OOM_LIB = (
+    "#!lua name=ol\n"
+    "redis.register_function('fw', function() return redis.call('set', 'k', 'v') end)\n"
+    "redis.register_function{function_name='fo', callback=function() return redis.call('set', 'k', 'v') end, flags={'allow-oom'}}\n"
+    "redis.register_function{function_name='fn', callback=function() return redis.call('get', 'pre') end, flags={'no-writes'}}\n"
+)
+
+OOM_SEQUENCE = [
+    ("EVAL", "return redis.call('set','k','v')", "0"),
+    ("EVAL", "return redis.call('get','pre')", "0"),
+    ("EVAL", "redis.call('del','zz') return redis.call('set','k','v')", "0"),
+    ("EVAL", "return redis.pcall('set','k','v')", "0"),
+    ("EVAL", "local ok, e = pcall(redis.call, 'set', 'k', 'v') return e", "0"),
+    ("EVAL", "return redis.call('incr','pre')", "0"),
+    ("EVAL", "return redis.call('expire','pre', 100)", "0"),
+    ("EVAL", "#!lua\nreturn 1", "0"),
+    ("EVAL", "#!lua\nreturn 1", "notanumber"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','pre')", "0"),
+    ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','k','v')", "0"),
+    ("EVAL", "#!lua flags=no-writes,allow-oom\nreturn redis.call('set','k','v')", "0"),
+    ("EVAL", "#!lua flags=bogus\nreturn 1", "0"),
+    ("EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"),
+    ("EVAL_RO", "return redis.call('get','pre')", "0"),
+    ("FCALL", "fw", "0"),
+    ("FCALL", "fw", "x"),
+    ("FCALL", "fo", "0"),
+    ("FCALL", "fn", "0"),
+    ("FCALL_RO", "fn", "0"),
+    ("FCALL", "nosuch", "0"),
+]
+
+
+@pytest.fixture
+def oom_pair():
+    """A fresh oracle and an embedded redpy, both over maxmemory (noeviction).
+
+    redpy's OOM state comes from processCommand's check (pre_command_oom_state, set by
+    the maxmemory feature); here it is set directly on the embedded server."""
+    import redpy
+
+    from ..conftest import Pair
+    from ..helpers import Conn, ServerProcess
+
+    oracle = ServerProcess("oracle", "--maxmemory-policy", "noeviction")
+    srv = redpy.EmbeddedServer(**{"maxmemory-policy": "noeviction"}).start()
+    o, m = oracle.conn(), Conn(srv.port)
+    pair = Pair(o, m)
+    try:
+        for conn in (o, m):
+            conn.call("SET", "pre", "v")
+            conn.call("FUNCTION", "LOAD", OOM_LIB)
+            conn.call("SCRIPT", "LOAD", "#!lua\nreturn 1")
+        yield pair, srv, oracle
+    finally:
+        o.close()
+        m.close()
+        oracle.stop()
+        srv.stop()
+
+
+def _go_oom(oracle, srv):
+    from ..helpers import Conn
+
+    for conn in (oracle.conn(), Conn(srv.port)):
+        assert conn.call("CONFIG", "SET", "maxmemory", "1") == b"+OK\r\n"
+        conn.close()
+    srv.server.pre_command_oom_state = True
+
+
+def test_scripts_over_maxmemory(oom_pair):
+    pair, srv, oracle = oom_pair
+    _go_oom(oracle, srv)
+    for args in OOM_SEQUENCE:
+        pair.check(*args)
+
+
+def test_script_queued_before_oom_runs_into_allow_oom_check(oom_pair):
+    """EVALSHA queued while its script was unknown, the script loaded by another client,
+    then over maxmemory at EXEC: scriptPrepareForRun refuses it."""
+    from ..helpers import Conn
+
+    pair, srv, oracle = oom_pair
+    body = "#!lua\nreturn 'ran'"
+    sha = "3b6088da25ca9176d60014ca503eba1022a8b151"  # sha1(body), not loaded yet
+    for conn in (pair.oracle, pair.mine):
+        conn.call("SCRIPT", "FLUSH")
+    pair.check("MULTI")
+    pair.check("EVALSHA", sha, "0")
+    pair.check("EVAL", "return redis.call('set', 'k', 'v')", "0")
+    for other in (oracle.conn(), Conn(srv.port)):
+        assert other.call("SCRIPT", "LOAD", body) == b"$40\r\n%s\r\n" % sha.encode()
+        other.close()
+    _go_oom(oracle, srv)
+    reply = pair.check("EXEC")
+    assert b"OOM allow-oom flag is not set on the script" in reply
+    assert b"OOM command not allowed when used memory" in reply
