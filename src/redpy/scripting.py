@@ -17,6 +17,18 @@ version (redis.setresp); c.in_exec makes blocking commands answer at once. The r
 is encoded with resp.encode for the script's protocol and parsed back into Lua values, the
 way Redis converts a reply buffer (so every reply shape converts exactly once, in one place).
 
+Long scripts: the VM's main thread has a count hook (every 100000 instructions, as
+luaMaskCountHook) that calls Engine._interrupt; past busy-reply-threshold it serves the
+other clients (busy.py) and raises "Script killed by user with SCRIPT KILL..." once
+SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked for it (then at every line, so that
+pcall cannot keep the script alive). A script that finishes sooner never leaves Lua.
+
+Over maxmemory (server.pre_command_oom_state, set by processCommand's OOM check) the
+first denyoom command a script calls fails with OOM unless the script has allow-oom
+(scriptVerifyOOM); commands/scripting.py refuses scripts whose flags make them denyoom.
+
+The struct and cmsgpack libraries are lualibs.py; bit and cjson are below.
+
 Errors follow Redis 7.0: a Lua error becomes a table {err=..., source=..., line=...} (the
 error handler adds the user frame), and the reply is "-<err> script: <name>, on
 <source>:<line>." for EVAL (name = the sha) and FCALL (name = the function).

@@ -169,7 +169,7 @@ def cmd_script_flush(c, argv):
 def cmd_script_kill(c, argv):
     """SCRIPT KILL
 
-    Reaches a script only while it runs past busy-reply-threshold (see redpy/busy.py).
+    Other clients are served while a script runs past busy-reply-threshold (from the Lua count hook, see redpy/busy.py): this kills an EVAL script that has not written yet.
     """
     eng = getattr(c.server, "lua_engine", None)
     if eng is None:
@@ -336,7 +336,10 @@ def cmd_function_stats(c, argv):
 
 @command("function|kill")
 def cmd_function_kill(c, argv):
-    """FUNCTION KILL"""
+    """FUNCTION KILL
+
+    Kills a function past busy-reply-threshold that has not written yet (see SCRIPT KILL).
+    """
     eng = getattr(c.server, "lua_engine", None)
     if eng is None:
         raise CommandError(NOTBUSY)
