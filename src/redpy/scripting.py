@@ -212,8 +212,8 @@ local function set_hook(f)
   interrupt = f
   sethook(hook, "", 100000)
 end
-local function reset_hook()
-  sethook(hook, "", 100000)
+local function reset_hook(on)
+  if on then sethook(hook, "", 100000) else sethook() end
 end
 return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap, set_hook, reset_hook
 """
@@ -336,6 +336,7 @@ class Engine:
          set_unwrap, set_hook, self.reset_hook) = prelude
         set_unwrap(_unwrap)
         set_hook(self._interrupt)
+        self.hooked = True  # as Redis, no hook while busy-reply-threshold is 0
         real = self.real
         real[b"redis"] = self.proxy(self._redis_lib(full=True))
         real[b"cjson"] = self.proxy(self._table({
@@ -725,6 +726,9 @@ class Engine:
         if not fcall:
             real[b"KEYS"] = keys_t
             real[b"ARGV"] = args_t
+        if (self.server.config.busy_reply_threshold > 0) is not self.hooked:
+            self.hooked = not self.hooked
+            self.reset_hook(self.hooked)
         ctx = self.ctx = RunCtx(c, readonly, name, fcall, argv, flags)
         saved_db, saved_exec, saved_last = c.db, c.in_exec, c.last_cmd
         c.in_exec = True  # blocking commands answer at once (blocking.deny_blocking)
@@ -740,7 +744,7 @@ class Engine:
                 real[b"KEYS"] = None
                 real[b"ARGV"] = None
             if ctx.killed:
-                self.reset_hook()
+                self.reset_hook(self.hooked)
             if ctx.timedout:
                 from . import busy
 
