@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 
@@ -99,18 +100,21 @@ local function gpairs(t)
 end
 
 local function newenv(r)
+  local function index(t, k)
+    local v = r[k]
+    if v == nil then
+      error(where() .. "Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
+    end
+    return v
+  end
   local g = setmetatable({}, {
-    __index = function(t, k)
-      local v = r[k]
-      if v == nil then
-        error(where() .. "Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
-      end
-      return v
-    end,
+    __index = index,
     __newindex = readonly,
-    __metatable = false,
+    -- getmetatable(_G) is a table in Redis too, as read-only as _G
+    __metatable = proxy({__index = index, __newindex = readonly}),
   })
   r._G = g
+  realof[g] = r
   return g
 end
 
@@ -126,6 +130,19 @@ real.pairs = gpairs
 for _, name in ipairs({"math", "table", "string", "coroutine"}) do
   real[name] = proxy(real[name])
 end
+-- Redis's tables are read-only for rawset and setmetatable too (no position: the
+-- error comes from inside a C function there)
+local rawset, rawsetmetatable = rawset, setmetatable
+real.rawset = function(t, k, v)
+  if realof[t] then error("Attempt to modify a readonly table", 0) end
+  return rawset(t, k, v)
+end
+real.setmetatable = function(t, mt)
+  if realof[t] then error("Attempt to modify a readonly table", 0) end
+  return rawsetmetatable(t, mt)
+end
+-- the strings' metatable as scripts see it: read-only, its __index the string library
+dbg.getmetatable("").__metatable = proxy({__index = real.string})
 
 local unwrap
 local function error_handler(err)
@@ -182,6 +199,7 @@ real.pcall = function(f, ...)
 end
 
 local G = newenv(real)
+real.__redis__err__handler = error_handler
 -- code loaded by a script runs in the sandbox too
 local load = load
 real.loadstring = function(s, name)
@@ -222,7 +240,7 @@ _LIB_LUA = r"""
 local redis, pycall, real = ...
 local error = error
 redis.error_reply = function(msg)
-  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  if type(msg) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
   if msg:sub(1, 1) ~= "-" then msg = "-" .. msg end
   local sp = msg:find(" ", 1, true)
   local code, text
@@ -231,7 +249,7 @@ redis.error_reply = function(msg)
   return {err = code .. " " .. text}
 end
 redis.status_reply = function(msg)
-  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  if type(msg) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
   return {ok = msg}
 end
 """
@@ -344,6 +362,10 @@ class Engine:
             b"null": self.null}))
         real[b"bit"] = self.proxy(self._table({
             name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
+        # math.random / randomseed are Redis's (redisLrand48), one sequence per server
+        lmath = lua.globals()[b"math"]
+        lmath[b"random"] = self._math_random
+        lmath[b"randomseed"] = self._math_randomseed
         real[b"struct"] = self.proxy(self._table({
             b"pack": self._lib(lualibs.struct_pack),
             b"unpack": self._lib(lualibs.struct_unpack),
@@ -416,6 +438,43 @@ class Engine:
     def _lua_error(self, msg: str):
         return self.lua.table_from({b"err": msg.encode()})
 
+    # ------------------------------------------------------------------ math.random
+
+    _rand_x = 0x1234ABCD330E  # rand.c's initial state (X2, X1, X0)
+
+    def _lrand48(self) -> int:
+        x = self._rand_x = (0x5DEECE66D * self._rand_x + 0xB) & 0xFFFFFFFFFFFF
+        return x >> 17
+
+    def _math_random(self, *args):
+        """redis_math_random: Lua's math.random over redisLrand48."""
+        r = (self._lrand48() % 2147483647) / 2147483647
+        try:
+            if not args:
+                return r
+            if len(args) == 1:
+                u = lualibs._to_c_int(lualibs._checkinteger(args, 0, "random"))
+                if u < 1:
+                    raise lualibs._argerror(1, "random", "interval is empty")
+                return math.floor(r * u) + 1
+            if len(args) == 2:
+                lo = lualibs._to_c_int(lualibs._checkinteger(args, 0, "random"))
+                u = lualibs._to_c_int(lualibs._checkinteger(args, 1, "random"))
+                if lo > u:
+                    raise lualibs._argerror(2, "random", "interval is empty")
+                return math.floor(r * (u - lo + 1)) + lo
+        except lualibs.LibError as e:
+            return self._throw_pos(e.args[0])
+        return self._throw_pos(b"wrong number of arguments")
+
+    def _math_randomseed(self, *args):
+        try:
+            seed = lualibs._to_c_int(lualibs._checkinteger(args, 0, "randomseed"))
+        except lualibs.LibError as e:
+            return self._throw_pos(e.args[0])
+        self._rand_x = ((seed & 0xFFFFFFFF) << 16) | 0x330E
+        return None
+
     # ------------------------------------------------------------------ redis.*
 
     def _sha1hex(self, *args):
@@ -458,8 +517,8 @@ class Engine:
     def _setresp(self, *args):
         if len(args) != 1:
             return self._throw("ERR redis.setresp() requires one argument.")
-        v = args[0]
-        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+        v = lualibs.lua_tonumber(args[0])
+        v = lualibs._to_c_int(lualibs._to_integer(v)) if v is not None else 0
         if v not in (2, 3):
             return self._throw("ERR RESP version must be 2 or 3.")
         if self.ctx is not None:
@@ -470,9 +529,9 @@ class Engine:
         if self.ctx is None:
             return self._throw("ERR redis.set_repl can only be called inside a script invocation")
         if len(args) != 1:
-            return self._throw("ERR redis.set_repl() requires one argument.")
-        v = args[0]
-        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else -1
+            return self._throw("ERR redis.set_repl() requires two arguments.")
+        v = lualibs.lua_tonumber(args[0])  # lua_tonumber: 0 for a non-number
+        v = lualibs._to_c_int(lualibs._to_integer(v)) if v is not None else 0
         if v & ~3 or v < 0:
             return self._throw("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
         return None

@@ -516,3 +516,151 @@ def test_script_queued_before_oom_runs_into_allow_oom_check(oom_pair):
     reply = pair.check("EXEC")
     assert b"OOM allow-oom flag is not set on the script" in reply
     assert b"OOM command not allowed when used memory" in reply
+
+
+# ---------------------------------------------------------------------- sandbox and redis.* details
+
+# whole script bodies (no w() prelude: a script that raises error({}) crashes the oracle)
+SANDBOX_SCRIPTS = [
+    'local t = {} for k in pairs(bit) do t[#t+1] = k end table.sort(t) return t',
+    'local t = {} for k in pairs(string) do t[#t+1] = k end table.sort(t) return t',
+    'local t = {} for k in pairs(math) do t[#t+1] = k end table.sort(t) return t',
+    'local t = {} for k in pairs(table) do t[#t+1] = k end table.sort(t) return t',
+    'local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t',
+    'local x = nil return x.y',
+    'local x = 1 + {}',
+    'error()',
+    'error(nil)',
+    'error(123)',
+    "local function f() error('deep') end f()",
+    'local function f() local x = nil; return x() end f()',
+    "return redis.call('get', 'a', 'b')",
+    "return redis.pcall('get', 'a', 'b')",
+    "return redis.call('hgetall')",
+    'return {err={}}',
+    'return {ok=1}',
+    "return {1, {err='inner'}, 3}",
+    "return {1, {ok='inner'}, 3}",
+    "return {{double=1.5}, {big_number='12'}, {map={a={set={x=true}}}}}",
+    "redis.setresp(3) return {{double=1.5}, {big_number='12'}, {map={a={set={x=true}}}}}",
+    "redis.setresp(2) return redis.call('ping')",
+    'return redis.setresp()',
+    "return redis.setresp('3')",
+    'return redis.set_repl()',
+    'return redis.set_repl(redis.REPL_ALL)',
+    "return redis.set_repl('1')",
+    "return redis.log(redis.LOG_WARNING, 'x', 1, {}, nil)",
+    "return redis.log('x', 'y')",
+    'return tostring(print)',
+    'return type(getfenv)',
+    'return type(newproxy)',
+    'return type(module)',
+    'return type(require)',
+    'return type(gcinfo())',
+    "return string.format('%5.2f|%d|%s', 3.14159, 42, 'x')",
+    "return tostring(1e15) .. ' ' .. tostring(1e16) .. ' ' .. tostring(0.1)",
+    "return string.rep('x', 3, ',')",
+    'return {pcall(error)}',
+    "return {pcall(error, 'x')}",
+    "return {pcall(error, {err='x'})}",
+    "return {pcall(redis.call, 'nosuch')}",
+    "return select('#', pcall(redis.call, 'nosuch'))",
+    "return {xpcall(function() error('q') end, function(e) return 'handled: ' .. tostring(e) end)}",
+    'return redis.sha1hex(123)',
+    'return redis.sha1hex(nil)',
+    'return redis.error_reply(1)',
+    'return redis.status_reply()',
+    'return redis.breakpoint(1)',
+    "return redis.acl_check_cmd('set', 'a', 'b')",
+    "return redis.acl_check_cmd('nosuch')",
+    'return redis.acl_check_cmd()',
+    'return redis.REDIS_VERSION_NUM',
+    "return coroutine.wrap(function() return redis.call('ping') end)()",
+    'local co = coroutine.create(function() coroutine.yield(1) return 2 end) return {coroutine.resume(co)}',
+    'return unpack({1, 2, 3})',
+    "return loadstring('x = 1')()",
+    "return loadstring('syntax error here')",
+    "return {loadstring('syntax error here')}",
+    'return #KEYS',
+    'return _G.KEYS',
+    "rawset(_G, 'x', 1)",
+    'setmetatable(_G, nil)',
+    'return getmetatable(_G)',
+    "return getmetatable('')",
+    "getmetatable('').__index.upper = nil",
+    'string.upper = nil',
+    'local s = string s.x = 1',
+    "return tonumber('0x10') .. ' ' .. tonumber('  12  ') .. ' ' .. tostring(tonumber('1e1'))",
+    'return math.huge',
+    'return -math.huge',
+    'return 0/0',
+    'return {0/0}',
+    'return {math.huge}',
+    "return redis.call('set', 'k', 'v', 'ex', 0)",
+    "return redis.call('incrbyfloat', 'f', '1.5')",
+    "return redis.call('object', 'encoding', 'nokey')",
+    "return redis.call('client', 'setname', 'x')",
+    "return redis.call('client', 'getname')",
+    "return redis.call('hello')",
+    "return redis.call('auth', 'x')",
+    "return redis.call('multi')",
+    "return redis.call('exec')",
+    "return redis.call('watch', 'x')",
+    "return redis.call('script', 'load', 'return 1')",
+    "return redis.call('function', 'list')",
+    "return redis.call('debug', 'sleep', 0)",
+    "return redis.call('select', 100)",
+    "return redis.call('shutdown')",
+    "return redis.call('monitor')",
+    "return redis.call('config', 'get', 'maxmemory')",
+    "return redis.call('info', 'keyspace')",
+    "return redis.call('time')[1] ~= nil",
+    "return redis.call('randomkey')",
+    "return redis.call('spop', 'nokey')",
+    "return redis.call('xadd', 's', '*', 'f', 'v') ~= nil",
+    "return redis.set_repl('x')",
+    'return redis.setresp(2.9)',
+    "getmetatable('').x = 1",
+    "return getmetatable('').x",
+    'return type(getmetatable(_G).__index)',
+    'getmetatable(_G).x = 1',
+    "rawset(string, 'x', 1)",
+    "rawset(redis, 'x', 1)",
+    "local t = {} rawset(t, 'x', 1) return t.x",
+    'local t = setmetatable({}, {__index = function() return 5 end}) return t.y',
+    "return ('abc'):upper() .. string.len('xy')",
+    "math.randomseed(7) return {math.random(1000), math.random(5, 10), string.format('%.17g', math.random())}",
+    "math.randomseed('7') return {math.random(), math.random(3, 3)}",
+    "math.randomseed(2^40) return math.random(1000)",
+    "return math.random(0)",
+    "return math.random(1, 2, 3)",
+    "return math.random('x')",
+    "return math.randomseed()",
+]
+
+
+@pytest.mark.parametrize("body", SANDBOX_SCRIPTS)
+def test_sandbox_and_library_details(both, body):
+    both.check("EVAL", body, "0")
+
+
+def test_math_random_sequence_from_a_fresh_server():
+    """One redisLrand48 sequence per server, from rand.c's initial state: not reseeded
+    by EVAL, FCALL or SCRIPT FLUSH."""
+    from ..helpers import ServerProcess
+
+    transcripts = []
+    for kind in ("oracle", "redpy"):
+        srv = ServerProcess(kind)
+        try:
+            c = srv.conn()
+            out = [c.call("EVAL", "return {math.random(1000), math.random(1000)}", "0")]
+            out.append(c.call("FUNCTION", "LOAD", "#!lua name=rnd\nredis.register_function('r', function() return {math.random(1000), math.random(100)} end)"))
+            out.append(c.call("FCALL", "r", "0"))
+            out.append(c.call("SCRIPT", "FLUSH"))
+            out.append(c.call("EVAL", "return string.format('%.17g', math.random())", "0"))
+            transcripts.append(out)
+        finally:
+            srv.stop()
+    assert transcripts[1] == transcripts[0]
+    assert transcripts[0][0] == b"*2\r\n:397\r\n:841\r\n"
