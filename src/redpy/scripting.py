@@ -99,7 +99,7 @@ local function gpairs(t)
   return gnext, t, nil
 end
 
-local function newenv(r)
+local function newenv(r, view)
   local function index(t, k)
     local v = r[k]
     if v == nil then
@@ -114,7 +114,7 @@ local function newenv(r)
     __metatable = proxy({__index = index, __newindex = readonly}),
   })
   r._G = g
-  realof[g] = r
+  realof[g] = view or r
   return g
 end
 
@@ -218,12 +218,12 @@ local function set_unwrap(f) unwrap = f end
 -- killed (the engine serves the other clients once busy-reply-threshold is past);
 -- once killed, the hook runs at every line so that pcall cannot keep the script alive.
 local interrupt
-local killed = {err = "ERR Script killed by user with SCRIPT KILL..."}
 local sethook = dbg.sethook
 local function hook()
-  if interrupt() then
+  local msg = interrupt()
+  if msg then
     sethook(hook, "l")
-    error({err = killed.err}, 0)
+    error({err = msg}, 0)
   end
 end
 local function set_hook(f)
@@ -233,7 +233,24 @@ end
 local function reset_hook(on)
   if on then sethook(hook, "", 100000) else sethook() end
 end
-return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap, set_hook, reset_hook
+-- Python callbacks stay userdata (a Lua wrapper would turn `return redis.call(...)`
+-- into a tail call that hides the user's line); type() calls them functions, as
+-- Redis's C functions are.
+local pyfuncs = {}
+local rawtype = type
+real.type = function(v)
+  if pyfuncs[v] then return "function" end
+  return rawtype(v)
+end
+local function luafn(t)
+  for _, v in next, t do
+    if rawtype(v) == "userdata" and v ~= nullv then pyfuncs[v] = true end
+  end
+  return t
+end
+local rawget = rawget
+real.rawget = function(t, k) return rawget(realof[t] or t, k) end
+return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap, set_hook, reset_hook, luafn
 """
 
 _LIB_LUA = r"""
@@ -351,12 +368,12 @@ class Engine:
         self.rawequal = lua.eval("rawequal")
         prelude = lua.eval("loadstring")(_PRELUDE.encode(), b"=redpy")(self.real, realof, self.null)
         (self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where,
-         set_unwrap, set_hook, self.reset_hook) = prelude
+         set_unwrap, set_hook, self.reset_hook, self.luafn) = prelude
         set_unwrap(_unwrap)
         set_hook(self._interrupt)
         self.hooked = True  # as Redis, no hook while busy-reply-threshold is 0
         real = self.real
-        real[b"redis"] = self.proxy(self._redis_lib(full=True))
+        real[b"redis"] = self.proxy(self._lua_functions(self._redis_lib(full=True)))
         real[b"cjson"] = self.proxy(self._table({
             b"encode": self._cjson_encode, b"decode": self._cjson_decode,
             b"null": self.null}))
@@ -366,6 +383,7 @@ class Engine:
         lmath = lua.globals()[b"math"]
         lmath[b"random"] = self._math_random
         lmath[b"randomseed"] = self._math_randomseed
+        self.luafn(lmath)
         real[b"struct"] = self.proxy(self._table({
             b"pack": self._lib(lualibs.struct_pack),
             b"unpack": self._lib(lualibs.struct_unpack),
@@ -380,23 +398,37 @@ class Engine:
             b"_VERSION": b"lua-cmsgpack 0.4.0",
             b"_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
             b"_DESCRIPTION": b"MessagePack C implementation for Lua"}))
-        # Functions have their own globals, like EVAL's; while FUNCTION LOAD runs the
-        # library code, their `redis` is the table holding register_function (and no
-        # call/pcall), swapped back once loading is done (closures see the swap too).
-        load_real = lua.table()
+        # Functions have their own globals, like EVAL's. While FUNCTION LOAD runs the
+        # library code they hold only `redis`, the table with register_function, log and
+        # the version (Redis's LIBRARY_API); once loading is done the globals lookup goes
+        # to the full set again, `redis` with call/pcall (the closures see the switch:
+        # they share the environment).
+        fn_real = lua.table()
         for k, v in real.items():
-            load_real[k] = v
+            fn_real[k] = v
         # missing fields of this table raise like missing globals (as in Redis)
-        self.load_redis = newenv(self._redis_lib(full=False))
-        self.run_redis = real[b"redis"]
-        self.load_real = load_real
-        self.load_G = newenv(load_real)
+        self.load_redis = newenv(self._lua_functions(self._redis_lib(full=False)))
+        load_api = lua.table()
+        load_api[b"redis"] = self.load_redis
+        self.load_api = load_api
+        self.fn_real = fn_real
+        switch = lua.table()
+        self.load_switch = lua.table()
+        self.load_switch[b"__index"] = fn_real
+        lua.eval("setmetatable")(switch, self.load_switch)
+        self.load_G = newenv(switch, fn_real)
+        switch[b"_G"] = None  # no _G while loading (nor anything but `redis`)
+        fn_real[b"_G"] = self.load_G
 
     def _table(self, d: dict):
         t = self.lua.table()
         for k, v in d.items():
             t[k] = v
-        return t
+        return self.luafn(t)
+
+    def _lua_functions(self, t):
+        """Library table t, its Python callables known to type() as functions."""
+        return self.luafn(t)
 
     def _redis_lib(self, full: bool):
         lua = self.lua
@@ -405,10 +437,10 @@ class Engine:
         t[b"REDIS_VERSION"] = b"7.0.15"
         t[b"REDIS_VERSION_NUM"] = 0x07000F
         t[b"log"] = self._log
-        t[b"setresp"] = self._setresp
         if not full:
             t[b"register_function"] = self._register_function
             return t
+        t[b"setresp"] = self._setresp
         t[b"REPL_ALL"], t[b"REPL_AOF"], t[b"REPL_NONE"], t[b"REPL_REPLICA"], t[b"REPL_SLAVE"] = 3, 1, 0, 2, 2
         t[b"sha1hex"] = self._sha1hex
         t[b"set_repl"] = self._set_repl
@@ -840,10 +872,13 @@ class Engine:
 
     # ------------------------------------------------------------------ busy scripts
 
-    def _interrupt(self) -> bool:
-        """scriptInterrupt, from the count hook: True when the script must die."""
+    def _interrupt(self):
+        """scriptInterrupt, from the count hook: the error to raise when the script
+        must die (False otherwise)."""
         ctx = self.ctx
         if ctx is None:
+            if self._loading is not None and time.monotonic() - self._load_start > 0.5:
+                return b"ERR FUNCTION LOAD timeout"  # luaEngineLoadHook
             return False
         if not ctx.timedout:
             limit = self.server.config.busy_reply_threshold
@@ -865,7 +900,8 @@ class Engine:
         busy.process_events(self.server)
         if ctx.killed:
             log.warning("Lua script killed by user with SCRIPT KILL.")
-        return ctx.killed
+            return b"ERR Script killed by user with SCRIPT KILL..."
+        return False
 
     def kill(self, is_eval: bool) -> None:
         """scriptKill: SCRIPT KILL (is_eval) or FUNCTION KILL from another client."""
@@ -957,6 +993,7 @@ class Engine:
         return None
 
     _loading: Library | None = None
+    _load_start = 0.0
 
     def load_library(self, code: bytes, replace: bool) -> bytes:
         name = parse_function_shebang(code)
@@ -968,12 +1005,15 @@ class Engine:
         if func is None:
             raise CommandError(b"ERR Error compiling function: " + _lua_msg(err))
         self._loading = lib
-        self.load_real[b"redis"] = self.load_redis
+        self._load_start = time.monotonic()
+        self.load_switch[b"__index"] = self.load_api
+        self.reset_hook(True)  # FUNCTION LOAD stops after 500 ms, whatever the threshold
         try:
             result = self.run(func)
         finally:
             self._loading = None
-            self.load_real[b"redis"] = self.run_redis
+            self.load_switch[b"__index"] = self.fn_real
+            self.reset_hook(self.hooked)
         ok = result[0] if isinstance(result, tuple) else result
         if not ok:
             err = result[1] if isinstance(result, tuple) else None

@@ -664,3 +664,30 @@ def test_math_random_sequence_from_a_fresh_server():
             srv.stop()
     assert transcripts[1] == transcripts[0]
     assert transcripts[0][0] == b"*2\r\n:397\r\n:841\r\n"
+
+
+# ---------------------------------------------------------------------- FUNCTION LOAD's environment
+
+_LOAD_NAMES = ["redis.setresp", "redis.log", "redis.LOG_WARNING", "redis.REDIS_VERSION",
+               "redis.REDIS_VERSION_NUM", "redis.call", "redis.sha1hex", "redis.register_function",
+               "_G", "ipairs", "pcall", "string", "cjson", "math", "KEYS", "tostring", "bit",
+               "struct", "cmsgpack"]
+
+
+@pytest.mark.parametrize("name", _LOAD_NAMES)
+def test_function_load_sees_only_the_library_api(fresh, name):
+    fresh.check("FUNCTION", "LOAD", "#!lua name=t\nlocal x = %s\nredis.register_function('t', function() return 1 end)" % name)
+    fresh.check("FCALL", "t", "0")
+
+
+def test_function_globals_at_call_time(fresh):
+    fresh.check("FUNCTION", "LOAD", "#!lua name=t\nredis.register_function('t', function() return {type(ipairs), type(pcall), type(_G), type(redis.call), type(cjson), type(bit.band), type(math.random), tostring(rawget(_G, 'pcall') ~= nil)} end)")
+    fresh.check("FCALL", "t", "0")
+    fresh.check("EVAL", "return {type(redis.call), type(redis.pcall), type(cjson.encode), type(struct.pack), type(cmsgpack.pack), tostring(rawget(_G, 'pcall') ~= nil), type(cjson.null)}", "0")
+
+
+def test_function_load_timeout(fresh):
+    """luaEngineLoadHook: library code running more than 500 ms is stopped."""
+    fresh.check("FUNCTION", "LOAD", "#!lua name=spin\nlocal i = 0 while true do i = i + 1 end")
+    fresh.check("FUNCTION", "LIST")
+    fresh.check("EVAL", "return 1", "0")
