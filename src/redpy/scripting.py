@@ -374,9 +374,10 @@ class Engine:
         self.hooked = True  # as Redis, no hook while busy-reply-threshold is 0
         real = self.real
         real[b"redis"] = self.proxy(self._lua_functions(self._redis_lib(full=True)))
-        real[b"cjson"] = self.proxy(self._table({
-            b"encode": self._cjson_encode, b"decode": self._cjson_decode,
-            b"null": self.null}))
+        # cjson's settings last until SCRIPT FLUSH (Redis makes a new VM); functions
+        # have their own (their own VM in Redis)
+        self.cjson_cfg = CjsonConfig()
+        real[b"cjson"] = self.proxy(self._cjson_table(self.cjson_cfg))
         real[b"bit"] = self.proxy(self._table({
             name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
         # math.random / randomseed are Redis's (redisLrand48), one sequence per server
@@ -419,6 +420,7 @@ class Engine:
         self.load_G = newenv(switch, fn_real)
         switch[b"_G"] = None  # no _G while loading (nor anything but `redis`)
         fn_real[b"_G"] = self.load_G
+        fn_real[b"cjson"] = self.proxy(self._cjson_table(CjsonConfig()))
 
     def _table(self, d: dict):
         t = self.lua.table()
@@ -943,6 +945,7 @@ class Engine:
     def flush_scripts(self) -> None:
         """SCRIPT FLUSH: Redis recreates the Lua VM; the functions keep their own state."""
         self.scripts.clear()
+        self.cjson_cfg.__init__()
 
     # ------------------------------------------------------------------ functions
 
@@ -1133,41 +1136,92 @@ class Engine:
 
     # ------------------------------------------------------------------ cjson
 
-    def _cjson_encode(self, *args):
-        if len(args) != 1:
-            return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
-        out: list[bytes] = []
-        try:
-            self._json(args[0], out, 0)
-        except _BitError as e:
-            return self._throw_pos(e.args[0])
-        return b"".join(out)
+    def _cjson_table(self, cfg: "CjsonConfig"):
+        """A cjson module table whose functions share the settings cfg (lua-cjson 2.1.0)."""
 
-    def _json(self, v, out, depth) -> None:
+        def encode(*args):
+            if len(args) != 1:
+                return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
+            out: list[bytes] = []
+            try:
+                self._json(args[0], out, 0, cfg)
+            except _BitError as e:
+                return self._throw_pos(e.args[0])
+            return b"".join(out)
+
+        def decode(*args):
+            return self._cjson_decode(cfg, *args)
+
+        def option(fname, body):
+            def call(*args):
+                try:
+                    return body(fname, args)
+                except lualibs.LibError as e:
+                    return self._throw_pos(e.args[0])
+            return call
+
+        def sparse(fname, args):
+            args = _cj_args(args, 3, fname)
+            cfg.sparse_convert, convert = _cj_enum(args, 0, fname, cfg.sparse_convert)
+            cfg.sparse_ratio = _cj_int(args, 1, fname, cfg.sparse_ratio, 0, 2**31 - 1)
+            cfg.sparse_safe = _cj_int(args, 2, fname, cfg.sparse_safe, 0, 2**31 - 1)
+            return convert, cfg.sparse_ratio, cfg.sparse_safe
+
+        def int_setting(attr, lo, hi):
+            def body(fname, args):
+                args = _cj_args(args, 1, fname)
+                setattr(cfg, attr, _cj_int(args, 0, fname, getattr(cfg, attr), lo, hi))
+                return getattr(cfg, attr)
+            return body
+
+        def enum_setting(attr, options=("off", "on")):
+            def body(fname, args):
+                args = _cj_args(args, 1, fname)
+                value, shown = _cj_enum(args, 0, fname, getattr(cfg, attr), options)
+                setattr(cfg, attr, value)
+                return shown
+            return body
+
+        t = {
+            b"encode": encode,
+            b"decode": decode,
+            b"encode_sparse_array": option("encode_sparse_array", sparse),
+            b"encode_max_depth": option("encode_max_depth", int_setting("encode_max_depth", 1, 2**31 - 1)),
+            b"decode_max_depth": option("decode_max_depth", int_setting("decode_max_depth", 1, 2**31 - 1)),
+            b"encode_number_precision": option("encode_number_precision", int_setting("precision", 1, 14)),
+            b"encode_keep_buffer": option("encode_keep_buffer", enum_setting("keep_buffer")),
+            b"encode_invalid_numbers": option("encode_invalid_numbers", enum_setting("invalid_encode", ("off", "on", "null"))),
+            b"decode_invalid_numbers": option("decode_invalid_numbers", enum_setting("invalid_decode")),
+            b"new": lambda *a: self._cjson_table(CjsonConfig()),
+            b"null": self.null,
+            b"_NAME": b"cjson",
+            b"_VERSION": b"2.1.0",
+        }
+        return self._table(t)
+
+    def _json(self, v, out, depth, cfg) -> None:
         if v is None:
             out.append(b"null")
         elif isinstance(v, bool):
             out.append(b"true" if v else b"false")
         elif isinstance(v, (int, float)):
-            if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-                raise _BitError(b"Cannot serialise number: must not be NaN or Inf")
-            out.append(_fmt14(v))
+            out.append(_json_number(v, cfg))
         elif isinstance(v, bytes):
             out.append(_json_string(v))
         else:
             kind = lupa.lua_type(v)
             if kind == LUA_TABLE:
                 depth += 1
-                if depth > 1000:
+                if depth > cfg.encode_max_depth:
                     raise _BitError(b"Cannot serialise, excessive nesting (%d)" % depth)
                 items = list(v.items())
-                n = _json_array_len(items)
+                n = _json_array_len(items, cfg)
                 if n > 0:
                     out.append(b"[")
                     for i in range(1, n + 1):
                         if i > 1:
                             out.append(b",")
-                        self._json(v[i], out, depth)
+                        self._json(v[i], out, depth, cfg)
                     out.append(b"]")
                     return
                 out.append(b"{")
@@ -1179,18 +1233,18 @@ class Engine:
                     if isinstance(k, bytes):
                         out.append(_json_string(k))
                     elif isinstance(k, (int, float)) and not isinstance(k, bool):
-                        out.append(b'"' + _fmt14(k) + b'"')
+                        out.append(b'"' + _json_number(k, cfg) + b'"')
                     else:
                         raise _BitError(b"Cannot serialise table: table key must be a number or string")
                     out.append(b":")
-                    self._json(val, out, depth)
+                    self._json(val, out, depth, cfg)
                 out.append(b"}")
             elif self.rawequal(v, self.null):
                 out.append(b"null")
             else:
                 raise _BitError(b"Cannot serialise %b: type not supported" % _lua_typename(v).encode())
 
-    def _cjson_decode(self, *args):
+    def _cjson_decode(self, cfg, *args):
         if len(args) != 1:
             return self._throw_pos(b"bad argument #1 to 'decode' (expected 1 argument)")
         s = args[0]
@@ -1203,6 +1257,9 @@ class Engine:
         except (ValueError, RecursionError) as e:
             pos = getattr(e, "pos", 0) or 0
             return self._throw_pos(b"Expected value but found invalid token at character %d" % (pos + 1))
+        too_deep = _json_too_deep(s, cfg.decode_max_depth)
+        if too_deep is not None:
+            return self._throw_pos(b"Found too many nested data structures (%d) at character %d" % too_deep)
         return self._from_json(value)
 
     def _from_json(self, v):
@@ -1344,11 +1401,88 @@ def _lua_typename(v) -> str:
     return lupa.lua_type(v) or "userdata"
 
 
-def _fmt14(v) -> bytes:
-    """cjson's number format: %.14g."""
-    if isinstance(v, int) and abs(v) < 10**14:
+class CjsonConfig:
+    """lua-cjson's json_config_t: what the encode_* / decode_* functions set."""
+
+    def __init__(self):
+        self.sparse_convert = 0
+        self.sparse_ratio = 2
+        self.sparse_safe = 10
+        self.encode_max_depth = 1000
+        self.decode_max_depth = 1000
+        self.precision = 14
+        self.keep_buffer = 1
+        self.invalid_encode = 0
+        self.invalid_decode = 1
+
+
+def _cj_args(args, n: int, fname: str) -> list:
+    """json_arg_init: at most n arguments, padded with nils."""
+    if len(args) > n:
+        raise lualibs._argerror(n + 1, fname, "found too many arguments")
+    return list(args) + [None] * (n - len(args))
+
+
+def _cj_enum(args, i: int, fname: str, current: int, options=("off", "on")):
+    """json_enum_option: (new setting, what it returns: a boolean or the option name)."""
+    v = args[i]
+    if v is None:
+        value = current
+    elif isinstance(v, bool):
+        value = int(v)
+    else:
+        name = lualibs._checklstring(args, i, fname)
+        names = [o.encode() for o in options]
+        if name not in names:
+            raise lualibs._argerror(i + 1, fname, "invalid option '%s'" % name.decode("latin-1"))
+        value = names.index(name)
+    return value, (bool(value) if value in (0, 1) else options[value].encode())
+
+
+def _cj_int(args, i: int, fname: str, current: int, lo: int, hi: int) -> int:
+    """json_integer_option (its range error names argument #1 whatever the position)."""
+    if args[i] is None:
+        return current
+    n = lualibs._to_c_int(lualibs._checkinteger(args, i, fname))
+    if n < lo or n > hi:
+        raise lualibs._argerror(1, fname, "expected integer between %d and %d" % (lo, hi))
+    return n
+
+
+def _json_number(v, cfg) -> bytes:
+    """json_append_number: %.<precision>g; NaN and infinities by encode_invalid_numbers."""
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        if cfg.invalid_encode == 0:
+            raise _BitError(b"Cannot serialise number: must not be NaN or Inf")
+        if cfg.invalid_encode == 2:
+            return b"null"
+        return b"nan" if v != v else (b"inf" if v > 0 else b"-inf")
+    if isinstance(v, int) and cfg.precision == 14 and abs(v) < 10**14:
         return b"%d" % v
-    return b"%.14g" % v
+    return b"%.*g" % (cfg.precision, v)
+
+
+def _json_too_deep(s: bytes, limit: int):
+    """(depth, character) where valid JSON s nests deeper than limit, else None."""
+    depth = 0
+    in_string = escaped = False
+    for i, ch in enumerate(s):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == 92:
+                escaped = True
+            elif ch == 34:
+                in_string = False
+        elif ch == 34:
+            in_string = True
+        elif ch == 91 or ch == 123:
+            depth += 1
+            if depth > limit:
+                return depth, i + 1
+        elif ch == 93 or ch == 125:
+            depth -= 1
+    return None
 
 
 _JSON_ESCAPES = {i: b"\\u%04x" % i for i in range(32)}
@@ -1361,7 +1495,7 @@ def _json_string(s: bytes) -> bytes:
     return b'"' + b"".join([_JSON_TABLE[ch] for ch in s]) + b'"'
 
 
-def _json_array_len(items) -> int:
+def _json_array_len(items, cfg) -> int:
     """lua_array_length of lua-cjson: -1 for an object, else the array length."""
     if not items:
         return -1  # Redis's cjson encodes an empty table as {}
@@ -1370,8 +1504,10 @@ def _json_array_len(items) -> int:
         if isinstance(k, bool) or not isinstance(k, (int, float)) or k < 1 or k != int(k):
             return -1
         top = max(top, int(k))
-    if top > len(items) * 2 and top > 10:
-        raise _BitError(b"Cannot serialise table: excessively sparse array")
+    if cfg.sparse_ratio > 0 and top > len(items) * cfg.sparse_ratio and top > cfg.sparse_safe:
+        if not cfg.sparse_convert:
+            raise _BitError(b"Cannot serialise table: excessively sparse array")
+        return -1
     return top
 
 

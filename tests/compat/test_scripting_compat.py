@@ -691,3 +691,67 @@ def test_function_load_timeout(fresh):
     fresh.check("FUNCTION", "LOAD", "#!lua name=spin\nlocal i = 0 while true do i = i + 1 end")
     fresh.check("FUNCTION", "LIST")
     fresh.check("EVAL", "return 1", "0")
+
+
+# ---------------------------------------------------------------------- cjson settings
+
+# in order: the settings made by one script last for the next ones (until SCRIPT FLUSH)
+CJSON_SETTINGS_SEQUENCE = [
+    'local t = {} for k in pairs(cjson) do t[#t+1] = k end table.sort(t) return t',
+    'return {cjson._NAME, cjson._VERSION}',
+    'return {cjson.encode_sparse_array()}',
+    'return {cjson.encode_sparse_array(true, 3, 5)}',
+    'return cjson.encode({[1]=1,[20]=2})',
+    'return cjson.encode({[1]=1,[7]=2})',
+    "return {cjson.encode_sparse_array('x')}",
+    'return {cjson.encode_sparse_array(nil, -1)}',
+    'return {cjson.encode_sparse_array(nil, nil, -1)}',
+    "return {cjson.encode_sparse_array(nil, 'x')}",
+    'return {cjson.encode_sparse_array(1)}',
+    "return {cjson.encode_sparse_array('off', 0)}",
+    'return #cjson.encode({[1]=1,[2000]=2})',
+    'return cjson.encode_max_depth(2)',
+    'return cjson.encode({{{1}}})',
+    'return cjson.encode({{1}})',
+    'return cjson.encode_max_depth(0)',
+    "return cjson.encode_max_depth('3')",
+    'return cjson.encode_max_depth(2.7)',
+    'return cjson.encode_max_depth(true)',
+    'return cjson.encode_max_depth(1, 2)',
+    'return cjson.encode_max_depth()',
+    'return cjson.decode_max_depth(2)',
+    "return cjson.decode('[[[1]]]')",
+    'return cjson.decode(\'[["[[[[", {"a":[1]}]]\')',
+    'return cjson.decode(\'{"a":{"b":1}}\').a.b',
+    'return cjson.encode_number_precision(3)',
+    'return cjson.encode(3.14159)',
+    'return cjson.encode({[2.5]=1})',
+    'return cjson.encode_number_precision(15)',
+    'return cjson.encode_number_precision(1) .. cjson.encode(0.5) .. cjson.encode(123)',
+    'return cjson.encode_number_precision(14)',
+    'return cjson.encode_keep_buffer(false)',
+    "return cjson.encode_keep_buffer('on')",
+    'return cjson.encode_keep_buffer(1)',
+    'return cjson.encode_invalid_numbers(true)',
+    'return cjson.encode({0/0, 1/0, -1/0})',
+    "return cjson.encode_invalid_numbers('null')",
+    'return cjson.encode({0/0, 1/0})',
+    "return cjson.encode_invalid_numbers('bad')",
+    "return cjson.encode_invalid_numbers('off')",
+    'return cjson.encode({0/0})',
+    'return cjson.decode_invalid_numbers(false)',
+    'return cjson.decode_invalid_numbers()',
+    "return cjson.decode('[1]')",
+    'local c = cjson.new() return {c.encode_max_depth(), c.encode(3.14159), type(c.new), c.encode_number_precision(2), c.encode(3.14159), cjson.encode(3.14159)}',
+]
+
+
+def test_cjson_settings_sequence(fresh):
+    try:
+        for body in CJSON_SETTINGS_SEQUENCE:
+            fresh.check("EVAL", body, "0")
+        fresh.check("SCRIPT", "FLUSH")
+        fresh.check("EVAL", "return {cjson.encode_max_depth(), cjson.encode_number_precision(), cjson.encode(0.1)}", "0")
+    finally:
+        for conn in (fresh.oracle, fresh.mine):
+            conn.call("SCRIPT", "FLUSH")
