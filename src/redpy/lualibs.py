@@ -612,3 +612,274 @@ def msgpack_unpack_limit(args, new_table) -> tuple:
     offset = _to_c_int(_optinteger(args, 2, "unpack_limit", 0))
     s = _checklstring(args, 0, "unpack_limit")
     return _unpack_full(s, limit, offset, new_table)
+
+
+# ====================================================================== cjson decoding
+
+# lua-cjson 2.1.0's decoder (json_next_token / json_parse_*), with its error texts:
+# "Expected <what> but found <token type or error> at character <n>".
+_T_NAMES = ("T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_ARR_END", "T_STRING", "T_NUMBER",
+            "T_BOOLEAN", "T_NULL", "T_COLON", "T_COMMA", "T_END", "T_WHITESPACE", "T_ERROR",
+            "T_UNKNOWN")
+(T_OBJ_BEGIN, T_OBJ_END, T_ARR_BEGIN, T_ARR_END, T_STRING, T_NUMBER, T_BOOLEAN, T_NULL,
+ T_COLON, T_COMMA, T_END, T_WHITESPACE, T_ERROR, T_UNKNOWN) = range(14)
+
+_CH2TOKEN = [T_ERROR] * 256
+_CH2TOKEN[0] = T_END
+for _c in b" \t\r\n":
+    _CH2TOKEN[_c] = T_WHITESPACE
+for _c, _t in zip(b"{}[]:,", (T_OBJ_BEGIN, T_OBJ_END, T_ARR_BEGIN, T_ARR_END, T_COLON, T_COMMA)):
+    _CH2TOKEN[_c] = _t
+for _c in b'fiInNt"+-0123456789':
+    _CH2TOKEN[_c] = T_UNKNOWN
+
+_ESCAPE2CHAR = {34: 34, 92: 92, 47: 47, 98: 8, 116: 9, 110: 10, 102: 12, 114: 13, 117: 117}
+
+_STRTOD_RE = re.compile(
+    rb"[+-]?(?:0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?"
+    rb"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+    rb"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)"
+)
+
+
+def _strtod(data: bytes, pos: int):
+    """strtod at data[pos:]: (value, end) or None when nothing converts."""
+    m = _STRTOD_RE.match(data, pos)
+    if not m:
+        return None
+    text = m.group(0)
+    body = text.lstrip(b"+-")
+    neg = text.startswith(b"-")
+    low = body.lower()
+    if low.startswith(b"0x"):
+        if b"p" not in low and b"." not in low:
+            value = float(int(low[2:], 16))
+        else:
+            value = float.fromhex(body.decode())
+        value = -value if neg else value
+    elif low.startswith(b"inf"):
+        value = -math.inf if neg else math.inf
+    elif low.startswith(b"nan"):
+        value = math.nan
+    else:
+        value = float(text)
+    return value, m.end()
+
+
+class JsonDecodeError(Exception):
+    """A luaL_error of cjson.decode: args[0] is the message."""
+
+
+class _Token:
+    __slots__ = ("type", "index", "value")
+
+
+class CjsonDecoder:
+    def __init__(self, data: bytes, max_depth: int, invalid_numbers: bool, new_table, null):
+        nul = data.find(b"\0")
+        self.data = data
+        self.end = len(data) if nul < 0 else nul  # the C string stops at a NUL
+        self.pos = 0
+        self.depth = 0
+        self.max_depth = max_depth
+        self.invalid_numbers = invalid_numbers
+        self.new_table = new_table
+        self.null = null
+
+    def decode(self):
+        data = self.data
+        if len(data) >= 2 and (not data[0] or not data[1]):
+            raise JsonDecodeError(b"JSON parser does not support UTF-16 or UTF-32")
+        tok = self.next_token()
+        value = self.value(tok)
+        tok = self.next_token()
+        if tok.type != T_END:
+            self.fail(b"the end", tok)
+        return value
+
+    def fail(self, expected: bytes, tok: _Token):
+        found = tok.value if tok.type == T_ERROR else _T_NAMES[tok.type].encode()
+        raise JsonDecodeError(b"Expected %b but found %b at character %d" % (expected, found, tok.index + 1))
+
+    def _ch(self, i: int) -> int:
+        return self.data[i] if i < self.end else 0
+
+    def _error(self, tok: _Token, msg: bytes) -> _Token:
+        tok.type = T_ERROR
+        tok.index = self.pos
+        tok.value = msg
+        return tok
+
+    def next_token(self) -> _Token:
+        tok = _Token()
+        while True:
+            ch = self._ch(self.pos)
+            tok.type = _CH2TOKEN[ch]
+            if tok.type != T_WHITESPACE:
+                break
+            self.pos += 1
+        tok.index = self.pos
+        if tok.type == T_ERROR:
+            return self._error(tok, b"invalid token")
+        if tok.type == T_END:
+            return tok
+        if tok.type != T_UNKNOWN:
+            self.pos += 1
+            return tok
+        data, p = self.data, self.pos
+        if ch == 34:
+            return self._string(tok)
+        if ch == 45 or 48 <= ch <= 57:
+            if not self.invalid_numbers and self._is_invalid_number():
+                return self._error(tok, b"invalid number")
+            return self._number(tok)
+        if data.startswith(b"true", p) and p + 4 <= self.end:
+            tok.type, tok.value = T_BOOLEAN, True
+            self.pos += 4
+            return tok
+        if data.startswith(b"false", p) and p + 5 <= self.end:
+            tok.type, tok.value = T_BOOLEAN, False
+            self.pos += 5
+            return tok
+        if data.startswith(b"null", p) and p + 4 <= self.end:
+            tok.type = T_NULL
+            self.pos += 4
+            return tok
+        if self.invalid_numbers and self._is_invalid_number():
+            return self._number(tok)
+        return self._error(tok, b"invalid token")
+
+    def _is_invalid_number(self) -> bool:
+        p = self.pos
+        ch = self._ch(p)
+        if ch == 43:  # '+'
+            return True
+        if ch == 45:
+            p += 1
+        ch = self._ch(p)
+        if ch == 48:
+            ch2 = self._ch(p + 1)
+            return (ch2 | 0x20) == 120 or 48 <= ch2 <= 57
+        if ch <= 57:
+            return False
+        word = self.data[p : min(p + 3, self.end)].lower()
+        return word in (b"inf", b"nan")
+
+    def _number(self, tok: _Token) -> _Token:
+        r = _strtod(self.data[: self.end], self.pos)
+        if r is None:
+            return self._error(tok, b"invalid number")
+        tok.type = T_NUMBER
+        tok.value, self.pos = r
+        return tok
+
+    def _hex4(self, i: int) -> int:
+        text = self.data[i : i + 4] if i + 4 <= self.end else b""
+        if len(text) != 4 or not all(c in b"0123456789abcdefABCDEF" for c in text):
+            return -1
+        return int(text, 16)
+
+    def _string(self, tok: _Token) -> _Token:
+        self.pos += 1
+        out = bytearray()
+        while True:
+            ch = self._ch(self.pos)
+            if ch == 34:
+                break
+            if not ch:
+                return self._error(tok, b"unexpected end of string")
+            if ch == 92:
+                esc = _ESCAPE2CHAR.get(self._ch(self.pos + 1), 0)
+                if esc == 117:  # \u
+                    if self._unicode_escape(out) == 0:
+                        continue
+                    return self._error(tok, b"invalid unicode escape code")
+                if not esc:
+                    return self._error(tok, b"invalid escape code")
+                self.pos += 1
+                ch = esc
+            out.append(ch)
+            self.pos += 1
+        self.pos += 1
+        tok.type = T_STRING
+        tok.value = bytes(out)
+        return tok
+
+    def _unicode_escape(self, out: bytearray) -> int:
+        p = self.pos
+        cp = self._hex4(p + 2)
+        if cp < 0:
+            return -1
+        length = 6
+        if (cp & 0xF800) == 0xD800:
+            if cp & 0x400:
+                return -1
+            if self._ch(p + 6) != 92 or self._ch(p + 7) != 117:
+                return -1
+            low = self._hex4(p + 8)
+            if low < 0 or (low & 0xFC00) != 0xDC00:
+                return -1
+            cp = (((cp & 0x3FF) << 10) | (low & 0x3FF)) + 0x10000
+            length = 12
+        out += chr(cp).encode("utf-8", "surrogatepass")
+        self.pos += length
+        return 0
+
+    def _descend(self) -> None:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise JsonDecodeError(b"Found too many nested data structures (%d) at character %d" % (self.depth, self.pos))
+
+    def value(self, tok: _Token):
+        t = tok.type
+        if t == T_STRING or t == T_NUMBER or t == T_BOOLEAN:
+            return tok.value
+        if t == T_NULL:
+            return self.null
+        if t == T_OBJ_BEGIN:
+            return self._object()
+        if t == T_ARR_BEGIN:
+            return self._array()
+        self.fail(b"value", tok)
+
+    def _object(self):
+        self._descend()
+        table = self.new_table()
+        tok = self.next_token()
+        if tok.type == T_OBJ_END:
+            self.depth -= 1
+            return table
+        while True:
+            if tok.type != T_STRING:
+                self.fail(b"object key string", tok)
+            key = tok.value
+            tok = self.next_token()
+            if tok.type != T_COLON:
+                self.fail(b"colon", tok)
+            table[key] = self.value(self.next_token())
+            tok = self.next_token()
+            if tok.type == T_OBJ_END:
+                self.depth -= 1
+                return table
+            if tok.type != T_COMMA:
+                self.fail(b"comma or object end", tok)
+            tok = self.next_token()
+
+    def _array(self):
+        self._descend()
+        table = self.new_table()
+        tok = self.next_token()
+        if tok.type == T_ARR_END:
+            self.depth -= 1
+            return table
+        i = 1
+        while True:
+            table[i] = self.value(tok)
+            i += 1
+            tok = self.next_token()
+            if tok.type == T_ARR_END:
+                self.depth -= 1
+                return table
+            if tok.type != T_COMMA:
+                self.fail(b"comma or array end", tok)
+            tok = self.next_token()

@@ -36,11 +36,12 @@ error handler adds the user frame), and the reply is "-<err> script: <name>, on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
 import math
 import re
+import sys
 import time
 
 import lupa.lua51 as lupa
@@ -1144,7 +1145,8 @@ class Engine:
                 return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
             out: list[bytes] = []
             try:
-                self._json(args[0], out, 0, cfg)
+                with _deep_recursion():
+                    self._json(args[0], out, 0, cfg)
             except _BitError as e:
                 return self._throw_pos(e.args[0])
             return b"".join(out)
@@ -1252,32 +1254,14 @@ class Engine:
             s = _num_to_bytes(s)
         if not isinstance(s, bytes):
             return self._throw_pos(b"bad argument #1 to 'decode' (string expected, got %b)" % _lua_typename(s).encode())
+        decoder = lualibs.CjsonDecoder(s, cfg.decode_max_depth, bool(cfg.invalid_decode), self.lua.table, self.null)
         try:
-            value = json.loads(s.decode("utf-8", "surrogateescape"), parse_constant=_no_constant)
-        except (ValueError, RecursionError) as e:
-            pos = getattr(e, "pos", 0) or 0
-            return self._throw_pos(b"Expected value but found invalid token at character %d" % (pos + 1))
-        too_deep = _json_too_deep(s, cfg.decode_max_depth)
-        if too_deep is not None:
-            return self._throw_pos(b"Found too many nested data structures (%d) at character %d" % too_deep)
-        return self._from_json(value)
-
-    def _from_json(self, v):
-        if v is None:
-            return self.null
-        if isinstance(v, str):
-            return v.encode("utf-8", "surrogateescape")
-        if isinstance(v, (bool, int, float)):
-            return v
-        t = self.lua.table()
-        if isinstance(v, list):
-            for i, x in enumerate(v, 1):
-                t[i] = self._from_json(x)
-        else:
-            for k, x in v.items():
-                t[k.encode("utf-8", "surrogateescape")] = self._from_json(x)
-        return t
-
+            with _deep_recursion():
+                return decoder.decode()
+        except lualibs.JsonDecodeError as e:
+            return self._throw_pos(e.args[0])
+        except RecursionError:
+            return self._throw_pos(b"Found too many nested data structures (%d) at character %d" % (decoder.depth, decoder.pos))
 
 # ---------------------------------------------------------------------- helpers
 
@@ -1347,9 +1331,10 @@ def _one_line(b: bytes) -> bytes:
 
 
 def _truncate(v) -> int:
-    if isinstance(v, int):
+    """(long long) of a Lua number, as x86-64 converts: out of range gives INT64_MIN."""
+    if isinstance(v, int) and -(2**63) <= v < 2**63:
         return v
-    if v != v or v in (float("inf"), float("-inf")):
+    if v != v or not -9.223372036854775808e18 <= v < 9.223372036854775808e18:
         return -(2**63)
     return int(v)
 
@@ -1399,6 +1384,19 @@ def _lua_typename(v) -> str:
     if isinstance(v, bytes):
         return "string"
     return lupa.lua_type(v) or "userdata"
+
+
+@contextlib.contextmanager
+def _deep_recursion():
+    """cjson nests 1000 levels by default: more Python frames than the default limit."""
+    old = sys.getrecursionlimit()
+    if old < 5000:
+        sys.setrecursionlimit(5000)
+    try:
+        yield
+    finally:
+        if old < 5000:
+            sys.setrecursionlimit(old)
 
 
 class CjsonConfig:
@@ -1462,29 +1460,6 @@ def _json_number(v, cfg) -> bytes:
     return b"%.*g" % (cfg.precision, v)
 
 
-def _json_too_deep(s: bytes, limit: int):
-    """(depth, character) where valid JSON s nests deeper than limit, else None."""
-    depth = 0
-    in_string = escaped = False
-    for i, ch in enumerate(s):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == 92:
-                escaped = True
-            elif ch == 34:
-                in_string = False
-        elif ch == 34:
-            in_string = True
-        elif ch == 91 or ch == 123:
-            depth += 1
-            if depth > limit:
-                return depth, i + 1
-        elif ch == 93 or ch == 125:
-            depth -= 1
-    return None
-
-
 _JSON_ESCAPES = {i: b"\\u%04x" % i for i in range(32)}
 _JSON_ESCAPES.update({8: b"\\b", 9: b"\\t", 10: b"\\n", 12: b"\\f", 13: b"\\r",
                       34: b'\\"', 92: b"\\\\", 47: b"\\/", 127: b"\\u007f"})
@@ -1509,7 +1484,3 @@ def _json_array_len(items, cfg) -> int:
             raise _BitError(b"Cannot serialise table: excessively sparse array")
         return -1
     return top
-
-
-def _no_constant(name):
-    raise ValueError(name)

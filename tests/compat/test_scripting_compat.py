@@ -755,3 +755,78 @@ def test_cjson_settings_sequence(fresh):
     finally:
         for conn in (fresh.oracle, fresh.mine):
             conn.call("SCRIPT", "FLUSH")
+
+
+# ---------------------------------------------------------------------- cjson.decode
+
+CJSON_DECODE_SEQUENCE = [
+    'return cjson.decode_max_depth(1000)',
+    "return cjson.encode(cjson.decode('[nan]'))",
+    "return cjson.encode({cjson.decode('[inf, -inf]')})",
+    "return cjson.decode('[0x10]')[1]",
+    "return cjson.decode('[Infinity]')",
+    "return cjson.decode('[NaN]')",
+    "return cjson.decode('')",
+    "return cjson.decode('[1,]')",
+    'return cjson.decode(\'{"a":1,}\')',
+    "return cjson.decode('[1 2]')",
+    'return cjson.decode(\'{"a" 1}\')',
+    "return cjson.decode('{1:2}')",
+    'return cjson.decode(\'"abc\')',
+    'return cjson.decode(\'"\\\\x"\')',
+    "return cjson.decode('[1]x')",
+    "return cjson.decode('tru')",
+    "return cjson.decode('  ')",
+    "return cjson.decode('[')",
+    "return cjson.decode('{')",
+    "return cjson.decode('01')",
+    "return cjson.decode('1.')",
+    "return cjson.decode('-')",
+    'return cjson.decode(\'"\\\\u00"\')',
+    'return cjson.decode(\'"\\\\ud800"\')',
+    'return cjson.decode(\'"\\\\u00e9"\')',
+    'return cjson.decode(\'"a\\tb"\')',
+    "return cjson.decode('1e400')",
+    "return cjson.decode('123456789012345678901')",
+    "return cjson.decode('true')",
+    "return type(cjson.decode('null'))",
+    "return cjson.decode('  [1]  ')[1]",
+    'return cjson.decode(\'{"a":1,"a":2}\').a',
+    "return cjson.decode('[1,[2,[3]]]')[2][2][1]",
+    'return cjson.encode(cjson.decode(\'{"x":[]}\'))',
+    "return cjson.encode(cjson.decode('[{}]'))",
+    "return cjson.decode('[1]\\0garbage')[1]",
+    "return cjson.decode('\\0[1]')",
+    'return cjson.decode(\'"\\\\ud800\\\\udc00"\')',
+    'return cjson.decode(\'"\\\\udc00"\')',
+    'return cjson.decode(\'"\\\\u0000x"\')',
+    'return cjson.decode(\'"\\\\/\\\\b\\\\f\\\\n\\\\r\\\\t"\')',
+    "return cjson.decode('+1')",
+    "return cjson.decode('-0x10')",
+    "return cjson.decode('0x1p4')",
+    "return cjson.decode('.5')",
+    "return cjson.decode('1e')",
+    "return cjson.decode('nul')",
+    "return cjson.decode('[true,false,null]')[3] == cjson.null",
+    "return cjson.decode(string.rep('[', 999) .. string.rep(']', 999)) ~= nil",
+    "return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))",
+    'return cjson.decode(123)',
+    'return cjson.decode()',
+    'return cjson.encode(cjson.decode(\'{"a":[1,2,{"b":null}],"c":"d"}\'))',
+    'return cjson.decode_invalid_numbers(false)',
+    "return cjson.decode('[0x10]')",
+    "return cjson.decode('[-inf]')",
+    "return cjson.decode('01')",
+    "return cjson.decode('1.')",
+    'return cjson.decode_invalid_numbers(true)',
+    "return {redis.call('ping'), 2^63, -2^63, 1e300, -1e300}",
+]
+
+
+def test_cjson_decode(fresh):
+    try:
+        for body in CJSON_DECODE_SEQUENCE:
+            fresh.check("EVAL", body, "0")
+    finally:
+        for conn in (fresh.oracle, fresh.mine):
+            conn.call("SCRIPT", "FLUSH")
