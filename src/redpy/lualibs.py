@@ -44,7 +44,10 @@ def lua_typename(v) -> str:
         return "number"
     if isinstance(v, bytes):
         return "string"
-    return lupa.lua_type(v) or "userdata"
+    kind = lupa.lua_type(v)
+    if kind is None and callable(v):
+        return "function"  # a library function (a C function in Redis)
+    return kind or "userdata"
 
 
 _NUM_RE = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\Z")

@@ -1237,7 +1237,7 @@ class Engine:
                     elif isinstance(k, (int, float)) and not isinstance(k, bool):
                         out.append(b'"' + _json_number(k, cfg) + b'"')
                     else:
-                        raise _BitError(b"Cannot serialise table: table key must be a number or string")
+                        raise _BitError(b"Cannot serialise %b: table key must be a number or string" % _lua_typename(k).encode())
                     out.append(b":")
                     self._json(val, out, depth, cfg)
                 out.append(b"}")
@@ -1383,7 +1383,10 @@ def _lua_typename(v) -> str:
         return "number"
     if isinstance(v, bytes):
         return "string"
-    return lupa.lua_type(v) or "userdata"
+    kind = lupa.lua_type(v)
+    if kind is None and callable(v):
+        return "function"  # a library function (a C function in Redis)
+    return kind or "userdata"
 
 
 @contextlib.contextmanager

@@ -830,3 +830,38 @@ def test_cjson_decode(fresh):
     finally:
         for conn in (fresh.oracle, fresh.mine):
             conn.call("SCRIPT", "FLUSH")
+
+
+CJSON_ENCODE_SCRIPTS = [
+    "return cjson.encode('h\\195\\169llo')",
+    "return cjson.encode('\\0\\1\\31\\127\\128\\255')",
+    "return cjson.encode({1, 'a', true, false, cjson.null})",
+    'return cjson.encode({a = {b = {c = {}}}})',
+    "return cjson.encode({[1] = 'a', [2] = 'b', x = 1})",
+    'return cjson.encode({[1.5] = 1})',
+    'return cjson.encode({[true] = 1})',
+    'return cjson.encode(0.1 + 0.2)',
+    'return cjson.encode(1e100)',
+    'return cjson.encode(123456789012345)',
+    'return cjson.encode(2^53)',
+    'return cjson.encode(1/3)',
+    'return cjson.encode(nil)',
+    'return cjson.encode()',
+    'return cjson.encode(1, 2)',
+    'return cjson.encode(redis.call)',
+    'return cjson.encode({f = function() end})',
+    'return cjson.encode({[1] = 1, [2] = 2, [4] = 4})',
+    'return cjson.encode({[1] = 1, [12] = 2})',
+    'return cjson.encode({[11] = 1})',
+    'return cjson.encode({[0] = 1})',
+    'return cjson.encode({[-1] = 1})',
+    'local t = {} t[1] = t return pcall(cjson.encode, t)',
+    'local t = {} local c = t for i = 1, 1001 do c[1] = {} c = c[1] end return cjson.encode(t)',
+    'local t = {} local c = t for i = 1, 998 do c[1] = {} c = c[1] end return #cjson.encode(t)',
+    "return {pcall(struct.pack, 'i', redis.call)}",
+]
+
+
+@pytest.mark.parametrize("body", CJSON_ENCODE_SCRIPTS)
+def test_cjson_encode(both, body):
+    both.check("EVAL", body, "0")
