@@ -858,7 +858,7 @@ CJSON_ENCODE_SCRIPTS = [
     'local t = {} t[1] = t return pcall(cjson.encode, t)',
     'local t = {} local c = t for i = 1, 1001 do c[1] = {} c = c[1] end return cjson.encode(t)',
     'local t = {} local c = t for i = 1, 998 do c[1] = {} c = c[1] end return #cjson.encode(t)',
-    "return {pcall(struct.pack, 'i', redis.call)}",
+    "return {pcall(function() return struct.pack('i', redis.call) end)}",
 ]
 
 
