@@ -41,6 +41,7 @@ import hashlib
 import logging
 import math
 import re
+import struct
 import sys
 import time
 
@@ -77,6 +78,9 @@ end
 
 -- where(): "user_script:N: ", the position luaL_error shows
 local function where()
+  -- luaL_where(L, 1): nothing when the caller is a C function (pcall(cjson.decode, s))
+  local c = dbg.getinfo(3, "S")
+  if c and c.what == "C" then return "" end
   local i = userframe(3)
   if not i then return "" end
   return i.short_src .. ":" .. i.currentline .. ": "
@@ -528,7 +532,11 @@ class Engine:
 
     def _throw_pos(self, msg: bytes):
         """Raise "user_script:N: msg" in Lua (luaL_error)."""
-        raise _LuaRaise(self.where() + msg)
+        pos = self.where()
+        if not pos and msg.startswith(b"bad argument #"):
+            # luaL_argerror names the function from its caller: none from C
+            msg = re.sub(rb"to '[^']*'", b"to '?'", msg, count=1)
+        raise _LuaRaise(pos + msg)
 
     def _log(self, *args):
         if len(args) < 2:
@@ -1060,18 +1068,14 @@ class Engine:
     # ------------------------------------------------------------------ bit
 
     def _bitarg(self, fname, args, i):
-        v = args[i] if i < len(args) else None
-        if isinstance(v, bytes):
-            try:
-                v = float(v)
-            except ValueError:
-                v = None
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            got = "no value" if i >= len(args) else _lua_typename(v)
+        raw = args[i] if i < len(args) else None
+        v = lualibs.lua_tonumber(raw)  # luaL_checknumber: numbers and numeric strings
+        if v is None:
+            got = "no value" if i >= len(args) else _lua_typename(raw)
             raise _BitError(b"bad argument #%d to '%b' (number expected, got %b)" % (i + 1, fname, got.encode()))
-        # LuaBitOp normalises through a double: round half to even, then modulo 2^32
-        v = round(v) & 0xFFFFFFFF
-        return v
+        # LuaBitOp's barg: the low 32 bits of the double n + 2^52 + 2^51 (round half to
+        # even modulo 2^32 for ordinary numbers; what the bits say for the others)
+        return int.from_bytes(_pack_double(v + 6755399441055744.0)[:4], "little")
 
     def _bitop(self, fname, args, op):
         try:
@@ -1367,6 +1371,10 @@ def _unwrap(exc):
 
 class _BitError(Exception):
     """A luaL_error raised by a library function (message without position)."""
+
+
+def _pack_double(d: float) -> bytes:
+    return struct.pack("<d", d)
 
 
 def _s32(v: int) -> int:

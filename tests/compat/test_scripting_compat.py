@@ -865,3 +865,31 @@ CJSON_ENCODE_SCRIPTS = [
 @pytest.mark.parametrize("body", CJSON_ENCODE_SCRIPTS)
 def test_cjson_encode(both, body):
     both.check("EVAL", body, "0")
+
+
+# library functions called straight from pcall: no position, and '?' as the name
+PCALL_LIBRARY_SCRIPTS = [
+    "return {pcall(cjson.decode, 'x')}",
+    'return {pcall(cjson.decode)}',
+    "return {pcall(struct.pack, 'i', {})}",
+    "return {pcall(struct.unpack, 'i', 'a')}",
+    "return {pcall(bit.band, 'x')}",
+    "return {pcall(cmsgpack.unpack, '\\193')}",
+    'return {pcall(cmsgpack.pack)}',
+    'return {pcall(math.random, 0)}',
+    'return {pcall(redis.sha1hex)}',
+    "return {pcall(redis.call, 'nosuch')}",
+    'return {pcall(redis.setresp, 9)}',
+    "return {pcall(function() return cjson.decode('x') end)}",
+    'local ok, e = pcall(cjson.encode, function() end) return e',
+    'return {pcall(loadstring, 1)}',
+    'return {pcall(string.rep)}',
+    'return {pcall(tostring)}',
+    "return {bit.band(1/0), bit.bor(0/0), bit.tobit(2^60 + 3), bit.tobit(-2^40 - 1.5), bit.tobit(2.5), bit.tobit(3.5), bit.tobit(-2.5), bit.tobit('0x10'), bit.tohex(2^53)}",
+    "return bit.band('12', ' 3 ')",
+]
+
+
+@pytest.mark.parametrize("body", PCALL_LIBRARY_SCRIPTS)
+def test_library_errors_through_pcall(both, body):
+    both.check("EVAL", body, "0")
