@@ -254,7 +254,10 @@ def process_events(server) -> None:
                     state.dead.add(fd)  # the loop closes it later
                 continue
             c.gate = True
-            c.data_received(data)
+            try:
+                c.data_received(data)
+            except Exception:  # never into the script: it would die of it
+                log.exception("error serving a client while a script is busy")
             c.gate = True  # a command may have recomputed it (MULTI, RESET, ...)
             if isinstance(t, HeldTransport):
                 if t.closing:
