@@ -233,7 +233,10 @@ def process_events(server) -> None:
     try:
         for fd, _ in events:
             if fd in state.listeners:
-                _accept(server, state, fd)
+                try:
+                    _accept(server, state, fd)
+                except Exception:
+                    log.exception("error accepting a client while a script is busy")
                 changed = True
                 continue
             c = state.fds.get(fd)
