@@ -235,8 +235,8 @@ local function set_hook(f)
   interrupt = f
   sethook(hook, "", 100000)
 end
-local function reset_hook(on)
-  if on then sethook(hook, "", 100000) else sethook() end
+local function reset_hook(on, count)
+  if on then sethook(hook, "", count or 100000) else sethook() end
 end
 -- Python callbacks stay userdata (a Lua wrapper would turn `return redis.call(...)`
 -- into a tail call that hides the user's line); type() calls them functions, as
@@ -845,7 +845,7 @@ class Engine:
             if not fcall:
                 real[b"KEYS"] = None
                 real[b"ARGV"] = None
-            if ctx.killed:
+            if ctx.killed or ctx.timedout:
                 self.reset_hook(self.hooked)
             if ctx.timedout:
                 from . import busy
@@ -906,6 +906,8 @@ class Engine:
 
             ctx.timedout = True
             busy.enter(self.server, ctx)
+            # serve the others more often while busy (the script's end restores it)
+            self.reset_hook(True, 10000)
         from . import busy
 
         busy.process_events(self.server)
