@@ -203,6 +203,23 @@ real.pcall = function(f, ...)
   return unpack(r, 1, maxn(r))
 end
 
+-- An error raised by a Python callback is a Python object until unwrapped: xpcall's
+-- handler and coroutine.resume see the Lua value, as with Redis's C functions.
+local function lua_error_value(e)
+  if type(e) == "userdata" and e ~= nullv then return unwrap(e) end
+  return e
+end
+real.xpcall = function(f, handler)
+  return xpcall(f, function(e) return handler(lua_error_value(e)) end)
+end
+local resume = coroutine.resume
+local coroutine_lib = realof[real.coroutine] or real.coroutine
+coroutine_lib.resume = function(co, ...)
+  local r = {resume(co, ...)}
+  if not r[1] then return false, lua_error_value(r[2]) end
+  return unpack(r, 1, maxn(r))
+end
+
 local G = newenv(real)
 real.__redis__err__handler = error_handler
 -- code loaded by a script runs in the sandbox too

@@ -893,3 +893,21 @@ PCALL_LIBRARY_SCRIPTS = [
 @pytest.mark.parametrize("body", PCALL_LIBRARY_SCRIPTS)
 def test_library_errors_through_pcall(both, body):
     both.check("EVAL", body, "0")
+
+
+# errors of redis.call and the libraries as xpcall handlers and coroutine.resume see them
+ERROR_VALUE_SCRIPTS = [
+    "return {xpcall(function() redis.call('nosuch') end, function(e) return type(e) end)}",
+    "return {xpcall(function() redis.call('nosuch') end, function(e) return e.err end)}",
+    "return {xpcall(function() cjson.decode('x') end, function(e) return e end)}",
+    "return {xpcall(function() bit.band('x') end, function(e) return e end)}",
+    "local ok, e = pcall(redis.call, 'nosuch') return {type(e), tostring(e)}",
+    "local ok, e = pcall(function() error({err='X'}) end) return type(e)",
+    "local co = coroutine.create(function() redis.call('nosuch') end) local ok, e = coroutine.resume(co) return {tostring(ok), type(e)}",
+    "local co = coroutine.create(function() cjson.decode('x') end) local ok, e = coroutine.resume(co) return {tostring(ok), e}",
+]
+
+
+@pytest.mark.parametrize("body", ERROR_VALUE_SCRIPTS)
+def test_error_values_in_xpcall_and_coroutines(both, body):
+    both.check("EVAL", body, "0")
