@@ -911,3 +911,41 @@ ERROR_VALUE_SCRIPTS = [
 @pytest.mark.parametrize("body", ERROR_VALUE_SCRIPTS)
 def test_error_values_in_xpcall_and_coroutines(both, body):
     both.check("EVAL", body, "0")
+
+
+# runtime errors: Redis's texts and the line they name
+RUNTIME_ERROR_SCRIPTS = [
+    "local a = 1\nlocal b = nil\nreturn b.x",
+    "local function f()\n  error('in f')\nend\n\nf()",
+    "local function f()\n  return redis.call('nosuch')\nend\nreturn f()",
+    "local function f()\n  local x = redis.call('nosuch')\n  return x\nend\nreturn f()",
+    "redis.call('set','notint_x','a')\nreturn redis.call('incr', 'notint_x')",
+    "return redis.pcall('incr', 'notint_x')",
+    "local t = setmetatable({}, {__index = function(t, k) error('idx ' .. k) end})\nreturn t.foo",
+    "return ('x'):bad()",
+    "local s = 'x'\nreturn s:bad()",
+    "return nosuchglobal",
+    "\nreturn nosuchglobal",
+    "local x = {}\nx = x + 1",
+    "return #nil",
+    "return {}..'x'",
+    "error('with level 2', 2)",
+    "local function f() error('lvl2', 2) end\nf()",
+    "return loadstring('error(\"inner\")')()",
+    "return assert(false, 'assert msg')",
+    "return assert(false)",
+    "return assert(nil, {err='tbl'})",
+    "return tonumber('x') + 1",
+    "return string.rep()",
+    "return redis.call('get', {})",
+    "return redis.call('get', nil)",
+    "return redis.call('get', true)",
+    "return redis.call('get', 1.5e300)",
+]
+
+
+def test_runtime_error_lines(both):
+    both.check("SET", "notint_x", "a")
+    both.check("EVAL", "\n\nredis.call('incr', 'notint_x')", "0")
+    for body in RUNTIME_ERROR_SCRIPTS:
+        both.check("EVAL", body, "0")
