@@ -1031,6 +1031,19 @@ class Engine:
         old = self.libraries.get(name)
         if old is not None and not replace:
             raise CommandError(b"ERR Library '%b' already exists" % name)
+        lib = self.build_library(name, code)
+        for fname in lib.functions:
+            other = self.functions.get(fname)
+            if other is not None and other.lib is not old:
+                raise CommandError(b"ERR Function %b already exists" % fname)
+        if old is not None:
+            self._remove_library(old)
+        self._add_library(lib)
+        return name
+
+    def build_library(self, name: bytes, code: bytes) -> Library:
+        """Compile and run library code (its shebang already parsed): the Library with
+        its registered functions, not installed. CommandError on failure."""
         lib = Library(name, code)
         func, err = self.compile(b"--" + code, b"@user_function", self.load_G)
         if func is None:
@@ -1054,14 +1067,76 @@ class Engine:
             raise CommandError(b"ERR Error registering functions: " + msg)
         if not lib.functions:
             raise CommandError("ERR No functions registered")
-        for fname in lib.functions:
-            other = self.functions.get(fname)
-            if other is not None and other.lib is not old:
-                raise CommandError(b"ERR Function %b already exists" % fname)
-        if old is not None:
-            self._remove_library(old)
-        self._add_library(lib)
-        return name
+        return lib
+
+    # FUNCTION DUMP / RESTORE: the payload is RDB_OPCODE_FUNCTION2 + the library code as an
+    # RDB string, per library, then the RDB version (2 bytes) and CRC64 (8 bytes)
+
+    def dump_functions(self) -> bytes:
+        from .persistence import rdb
+        from .persistence.crc64 import crc64
+
+        parts = [bytes((rdb.OP_FUNCTION2,)) + rdb.enc_string(lib.code, False) for lib in self.libraries.values()]
+        payload = b"".join(parts) + rdb.RDB_VERSION.to_bytes(2, "little")
+        return payload + crc64(0, payload).to_bytes(8, "little")
+
+    def restore_functions(self, payload: bytes, policy: str) -> None:
+        """functionRestoreCommand: policy is "append", "replace" or "flush"."""
+        from .persistence import rdb
+        from .persistence.crc64 import crc64
+
+        n = len(payload)
+        if (
+            n < 10
+            or int.from_bytes(payload[n - 10 : n - 8], "little") > rdb.RDB_VERSION
+            or crc64(0, memoryview(payload)[: n - 8]) != int.from_bytes(payload[n - 8 :], "little")
+        ):
+            raise CommandError("ERR DUMP payload version or checksum are wrong")
+        reader = rdb.Reader(payload, 0, n)
+        new: dict[bytes, Library] = {}
+        new_functions: dict[bytes, Function] = {}
+        while n - reader.pos > 10:
+            try:
+                t = reader.byte()
+            except rdb.RdbError:
+                raise CommandError("ERR can not read data type") from None
+            if t == rdb.OP_FUNCTION:
+                # the pre-GA format (name, engine, description, code) is not loaded
+                try:
+                    reader.string()
+                except rdb.RdbError:
+                    raise CommandError("ERR Failed loading library name") from None
+                raise CommandError("ERR Pre-GA function format not supported")
+            if t != rdb.OP_FUNCTION2:
+                raise CommandError("ERR given type is not a function")
+            try:
+                code = reader.string()
+            except rdb.RdbError:
+                raise CommandError("ERR Failed loading library payload") from None
+            name = parse_function_shebang(code)
+            if name in new:
+                raise CommandError(b"ERR Library '%b' already exists" % name)
+            lib = self.build_library(name, code)
+            for fname, f in lib.functions.items():
+                if fname in new_functions:
+                    raise CommandError(b"ERR Function %b already exists" % fname)
+                new_functions[fname] = f
+            new[name] = lib
+        if policy == "flush":
+            self.flush_functions()
+        else:
+            # libraryJoin: collisions with the current libraries
+            replaced = [self.libraries[name] for name in new if name in self.libraries]
+            if replaced and policy != "replace":
+                raise CommandError(b"ERR Library %b already exists" % replaced[0].name)
+            kept = {fn for lib in self.libraries.values() if lib.name not in new for fn in lib.functions}
+            for fname in new_functions:
+                if fname in kept:
+                    raise CommandError(b"ERR Function %b already exists" % fname)
+            for lib in replaced:
+                self._remove_library(lib)
+        for lib in new.values():
+            self._add_library(lib)
 
     def _add_library(self, lib: Library) -> None:
         self.libraries[lib.name] = lib

@@ -949,3 +949,67 @@ def test_runtime_error_lines(both):
     both.check("EVAL", "\n\nredis.call('incr', 'notint_x')", "0")
     for body in RUNTIME_ERROR_SCRIPTS:
         both.check("EVAL", body, "0")
+
+
+# ---------------------------------------------------------------------- FUNCTION DUMP / RESTORE
+
+_L1 = "#!lua name=l1\nredis.register_function('f1', function() return 1 end)"
+_L1B = "#!lua name=l1\nredis.register_function('f1', function() return 'new' end)"
+_L2 = "#!lua name=l2\nredis.register_function('f2', function() return 2 end)"
+_L3 = "#!lua name=l3\nredis.register_function('f2', function() return 3 end)"
+
+
+def _bulk(reply: bytes) -> bytes:
+    return reply.partition(b"\r\n")[2][:-2]
+
+
+def _payload(*libraries: bytes, version: int = 10, opcode: bytes = b"\xf5") -> bytes:
+    from redpy.persistence.crc64 import crc64
+    from redpy.persistence.rdb import enc_string
+
+    body = b"".join(opcode + enc_string(code, False) for code in libraries) + version.to_bytes(2, "little")
+    return body + crc64(0, body).to_bytes(8, "little")
+
+
+def test_function_dump_restore(fresh):
+    f = fresh
+    empty = _bulk(f.check("FUNCTION", "DUMP"))
+    f.check("FUNCTION", "LOAD", _L1)
+    p1 = _bulk(f.check("FUNCTION", "DUMP"))
+    for args in [
+        ("FUNCTION", "RESTORE", p1),
+        ("FUNCTION", "RESTORE", p1, "APPEND"),
+        ("FUNCTION", "RESTORE", p1, "REPLACE"),
+        ("FCALL", "f1", "0"),
+        ("FUNCTION", "RESTORE", p1, "bogus"),
+        ("FUNCTION", "RESTORE", p1, "flush", "x"),
+        ("FUNCTION", "RESTORE", b"garbage"),
+        ("FUNCTION", "RESTORE", p1[:-1] + bytes([p1[-1] ^ 1])),
+        ("FUNCTION", "RESTORE", empty),
+        ("FUNCTION", "LOAD", "REPLACE", _L1B),
+        ("FUNCTION", "RESTORE", p1, "REPLACE"),
+        ("FCALL", "f1", "0"),
+        ("FUNCTION", "LOAD", _L2),
+        ("FUNCTION", "FLUSH"),
+        ("FUNCTION", "LOAD", _L3),
+        ("FUNCTION", "RESTORE", p1, "FLUSH"),
+        ("FUNCTION", "LIST"),
+        ("FUNCTION", "LOAD", _L3),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), _L2.encode())),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), _L2.encode()), "REPLACE"),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), _L2.encode()), "FLUSH"),
+        ("FCALL", "f2", "0"),
+        ("FUNCTION", "RESTORE", _payload(b"#!lua name=bad\nreturn 1")),
+        ("FUNCTION", "RESTORE", _payload(b"not a shebang")),
+        ("FUNCTION", "RESTORE", _payload(b"#!lua name=bad\nredis.register_function('x', function() end) syntax error")),
+        ("FUNCTION", "RESTORE", _payload(opcode=b"\xf6")),
+        ("FUNCTION", "FLUSH"),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), _L1.encode())),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), _L3.encode().replace(b"f2", b"f1"))),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode(), version=11)),
+        ("FUNCTION", "RESTORE", _payload(_L1.encode())),
+        ("FUNCTION", "LIST", "WITHCODE"),
+    ]:
+        f.check(*args)
+    f.check("SET", "k", "v")
+    f.check("FUNCTION", "RESTORE", _bulk(f.oracle.call("DUMP", "k")))

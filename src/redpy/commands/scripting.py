@@ -3,8 +3,8 @@
 The Lua engine (VM, sandbox, conversions) lives in redpy/scripting.py; these handlers
 parse arguments and pick the script or function.
 
-Not implemented (answer like unknown subcommands): SCRIPT DEBUG (the Lua debugger),
-FUNCTION DUMP / RESTORE (the RDB payload).
+Not implemented (answers like an unknown subcommand): SCRIPT DEBUG (the Lua debugger).
+Functions are not yet saved in RDB files (FUNCTION DUMP / RESTORE work).
 
 SCRIPT KILL, FUNCTION KILL and FUNCTION STATS's running_script only see a script while
 it runs past busy-reply-threshold: then the engine serves the other clients from its
@@ -332,6 +332,33 @@ def cmd_function_stats(c, argv):
         b"running_script": running,
         b"engines": {b"LUA": {b"libraries_count": len(eng.libraries), b"functions_count": len(eng.functions)}},
     }
+
+
+@command("function|dump")
+def cmd_function_dump(c, argv):
+    """FUNCTION DUMP
+
+    The libraries in Redis's payload format (RDB_OPCODE_FUNCTION2 and the code of each,
+    RDB version, CRC64), in the order they were loaded.
+    """
+    return engine(c.server).dump_functions()
+
+
+@command("function|restore")
+def cmd_function_restore(c, argv):
+    """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
+    if len(argv) > 4:
+        raise CommandError(
+            b"ERR unknown subcommand or wrong number of arguments for '%b'. Try %b HELP." % (argv[1][:128], argv[0].upper())
+        )
+    policy = "append"
+    if len(argv) == 4:
+        policy = argv[3].lower().decode("latin-1")
+        if policy not in ("append", "replace", "flush"):
+            raise CommandError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    engine(c.server).restore_functions(argv[2], policy)
+    c.server.dirty += 1
+    return OK
 
 
 @command("function|kill")
