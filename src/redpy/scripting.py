@@ -1069,6 +1069,23 @@ class Engine:
             raise CommandError("ERR No functions registered")
         return lib
 
+    def replace_libraries(self, codes: list) -> None:
+        """Loading an RDB file: its libraries replace the current ones (all or none)."""
+        from .persistence.rdb import RdbError
+
+        new = {}
+        for code in codes:
+            try:
+                name = parse_function_shebang(code)
+                if name in new:
+                    raise CommandError(b"ERR Library '%b' already exists" % name)
+                new[name] = self.build_library(name, code)
+            except CommandError as e:
+                raise RdbError("Failed loading library: " + e.message.decode("utf-8", "replace"), 0) from None
+        self.flush_functions()
+        for lib in new.values():
+            self._add_library(lib)
+
     # FUNCTION DUMP / RESTORE: the payload is RDB_OPCODE_FUNCTION2 + the library code as an
     # RDB string, per library, then the RDB version (2 bytes) and CRC64 (8 bytes)
 
@@ -1076,7 +1093,8 @@ class Engine:
         from .persistence import rdb
         from .persistence.crc64 import crc64
 
-        parts = [bytes((rdb.OP_FUNCTION2,)) + rdb.enc_string(lib.code, False) for lib in self.libraries.values()]
+        compress = self.server.config.rdbcompression
+        parts = [bytes((rdb.OP_FUNCTION2,)) + rdb.enc_string(lib.code, compress) for lib in self.libraries.values()]
         payload = b"".join(parts) + rdb.RDB_VERSION.to_bytes(2, "little")
         return payload + crc64(0, payload).to_bytes(8, "little")
 

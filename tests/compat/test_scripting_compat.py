@@ -1013,3 +1013,38 @@ def test_function_dump_restore(fresh):
         f.check(*args)
     f.check("SET", "k", "v")
     f.check("FUNCTION", "RESTORE", _bulk(f.oracle.call("DUMP", "k")))
+
+
+def test_functions_persist_in_rdb_files_both_ways():
+    """SAVE writes the libraries (RDB_OPCODE_FUNCTION2, LZF as rdbcompression says);
+    each server loads the other's file."""
+    import os
+
+    from ..helpers import ServerProcess
+
+    lib = "#!lua name=plib\nredis.register_function('pf', function() return 'persisted' end)\n-- " + "padding " * 20
+    lib2 = "#!lua name=plib2\nredis.register_function{function_name='pg', callback=function() return 2 end, flags={'no-writes'}}"
+    files = {}
+    for kind in ("oracle", "redpy"):
+        srv = ServerProcess(kind)
+        try:
+            c = srv.conn()
+            c.call("FUNCTION", "LOAD", lib)
+            c.call("SET", "k", "v")
+            assert c.call("SAVE") == b"+OK\r\n"
+            files[kind] = open(os.path.join(srv.dir, "dump.rdb"), "rb").read()
+        finally:
+            srv.stop()
+    transcripts = []
+    for src, dst in (("redpy", "oracle"), ("oracle", "redpy")):
+        srv = ServerProcess(dst)
+        try:
+            c = srv.conn()
+            c.call("FUNCTION", "LOAD", lib2)  # replaced by the file's libraries
+            open(os.path.join(srv.dir, "dump.rdb"), "wb").write(files[src])
+            transcripts.append([c.call("DEBUG", "RELOAD", "NOSAVE"), c.call("FCALL", "pf", "0"),
+                                c.call("FCALL", "pg", "0"), c.call("FUNCTION", "LIST", "WITHCODE"), c.call("GET", "k")])
+        finally:
+            srv.stop()
+    assert transcripts[0] == transcripts[1]
+    assert transcripts[0][1] == b"$9\r\npersisted\r\n"

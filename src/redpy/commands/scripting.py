@@ -4,7 +4,7 @@ The Lua engine (VM, sandbox, conversions) lives in redpy/scripting.py; these han
 parse arguments and pick the script or function.
 
 Not implemented (answers like an unknown subcommand): SCRIPT DEBUG (the Lua debugger).
-Functions are not yet saved in RDB files (FUNCTION DUMP / RESTORE work).
+Function libraries are saved in RDB files and loaded from them (persistence/rdb.py).
 
 SCRIPT KILL, FUNCTION KILL and FUNCTION STATS's running_script only see a script while
 it runs past busy-reply-threshold: then the engine serves the other clients from its

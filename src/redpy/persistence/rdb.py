@@ -310,6 +310,10 @@ def rdb_chunks(server, now_ms: int | None = None):
             _aux(b"aof-base", 0),
         )
     )
+    # rdbSaveFunctions: every function library's code, before the databases
+    eng = getattr(server, "lua_engine", None)
+    if eng is not None and eng.libraries:
+        yield b"".join(bytes((OP_FUNCTION2,)) + enc_string(lib.code, compress) for lib in eng.libraries.values())
     pack_q = _pack_q
     for db in server.dbs:
         data = db.data
@@ -809,8 +813,10 @@ def restore_payload(payload: bytes, config):
 # ---------------------------------------------------------------- whole files
 
 
-def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None) -> dict:
-    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key.
+def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None,
+          on_function=None) -> dict:
+    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key and
+    on_function(code) for every function library.
 
     Returns statistics. Raises RdbError at the first inconsistency.
     """
@@ -859,8 +865,13 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
             continue
         if t == OP_MODULE_AUX:
             r.fail("Module auxiliary data is not supported by this server")
-        if t in (OP_FUNCTION, OP_FUNCTION2):
-            r.fail("Function libraries in the RDB are not supported by this server")
+        if t == OP_FUNCTION:
+            r.fail("Pre-release function format not supported.")
+        if t == OP_FUNCTION2:
+            code = r.string()
+            if on_function:
+                on_function(code)
+            continue
         if t == OP_EOF:
             break
         if t > T_STREAM_LISTPACKS_2 or t == 8:
@@ -917,8 +928,13 @@ def load_into(server, buf: bytes) -> dict:
     saved = [(db.data, db.expires) for db in dbs]
     for db in dbs:
         db.data, db.expires = {}, {}
+    libraries = []
     try:
-        stats = parse(buf, server.config, on_key=on_key)
+        stats = parse(buf, server.config, on_key=on_key, on_function=libraries.append)
+        if libraries or getattr(server, "lua_engine", None) is not None:
+            from ..scripting import engine
+
+            engine(server).replace_libraries(libraries)
     except BaseException:
         for db, (d, e) in zip(dbs, saved):
             db.data, db.expires = d, e
