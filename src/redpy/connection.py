@@ -136,6 +136,11 @@ class Client(asyncio.Protocol):
     # ------------------------------------------------------------------ asyncio
 
     def connection_made(self, transport) -> None:
+        if self.transport is not None:
+            # accepted while a script was busy (busy.HeldTransport): the loop now owns
+            # the socket; the client keeps its state and its unsent output
+            self._adopt(transport)
+            return
         self.transport = transport
         server = self.server
         sock = transport.get_extra_info("socket")
@@ -155,6 +160,18 @@ class Client(asyncio.Protocol):
             self.addr = _format_addr(peer)
             self.laddr = _format_addr(local)
         server.client_connected(self)
+
+    def _adopt(self, transport) -> None:
+        held, self.transport = self.transport, transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self.fd = sock.fileno()
+        if held.pending:
+            data = bytes(held.pending)
+            held.pending.clear()
+            transport.write(data)
+        if held.closing:
+            transport.close()
 
     def connection_lost(self, exc) -> None:
         self.closed = True
@@ -312,8 +329,8 @@ class Client(asyncio.Protocol):
 
     # ------------------------------------------------------------------ state
 
-    # dispatch skips the per-state checks (auth, MULTI, subscribed context) unless
-    # `gate` is set. Setting `authenticated` or `multi` updates it; code that changes the
+    # dispatch skips the per-state checks (auth, MULTI, subscribed context, a busy
+    # script) unless `gate` is set. Setting `authenticated` or `multi` updates it; code that changes the
     # subscriptions must call update_gate() afterwards.
 
     def update_gate(self) -> None:
@@ -321,6 +338,7 @@ class Client(asyncio.Protocol):
             not self._authenticated
             or self._multi is not None
             or bool(self.subscriptions or self.psubscriptions or self.ssubscriptions)
+            or self.server.busy_script is not None
         )
 
     @property

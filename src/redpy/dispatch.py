@@ -362,6 +362,13 @@ def _check_context(c: "Client", cmd: Command, argv: list[bytes]) -> bool:
             )
             return True
     server = c.server
+    busy = server.busy_script
+    if busy is not None and not cmd.allow_busy:
+        # a script is past busy-reply-threshold (see busy.py)
+        from .errors import BUSY_EVAL, BUSY_FUNCTION
+
+        reject(c, cmd, CommandError(BUSY_FUNCTION if busy.fcall else BUSY_EVAL), formatted=False)
+        return True
     if server.pause_until:
         from .commands.connection import pause_blocks
 

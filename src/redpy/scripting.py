@@ -17,6 +17,18 @@ version (redis.setresp); c.in_exec makes blocking commands answer at once. The r
 is encoded with resp.encode for the script's protocol and parsed back into Lua values, the
 way Redis converts a reply buffer (so every reply shape converts exactly once, in one place).
 
+Long scripts: the VM's main thread has a count hook (every 100000 instructions, as
+luaMaskCountHook) that calls Engine._interrupt; past busy-reply-threshold it serves the
+other clients (busy.py) and raises "Script killed by user with SCRIPT KILL..." once
+SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked for it (then at every line, so that
+pcall cannot keep the script alive). A script that finishes sooner never leaves Lua.
+
+Over maxmemory (server.pre_command_oom_state, set by processCommand's OOM check) the
+first denyoom command a script calls fails with OOM unless the script has allow-oom
+(scriptVerifyOOM); commands/scripting.py refuses scripts whose flags make them denyoom.
+
+The struct and cmsgpack libraries are lualibs.py; bit and cjson are below.
+
 Errors follow Redis 7.0: a Lua error becomes a table {err=..., source=..., line=...} (the
 error handler adds the user frame), and the reply is "-<err> script: <name>, on
 <source>:<line>." for EVAL (name = the sha) and FCALL (name = the function).
@@ -24,14 +36,19 @@ error handler adds the user frame), and the reply is "-<err> script: <name>, on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
+import math
 import re
+import struct
+import sys
+import time
 
 import lupa.lua51 as lupa
 
-from .errors import CommandError
+from . import lualibs
+from .errors import OOM, CommandError
 from .replies import Raw
 from .resp import encode, format_double
 
@@ -61,6 +78,9 @@ end
 
 -- where(): "user_script:N: ", the position luaL_error shows
 local function where()
+  -- luaL_where(L, 1): nothing when the caller is a C function (pcall(cjson.decode, s))
+  local c = dbg.getinfo(3, "S")
+  if c and c.what == "C" then return "" end
   local i = userframe(3)
   if not i then return "" end
   return i.short_src .. ":" .. i.currentline .. ": "
@@ -84,19 +104,22 @@ local function gpairs(t)
   return gnext, t, nil
 end
 
-local function newenv(r)
+local function newenv(r, view)
+  local function index(t, k)
+    local v = r[k]
+    if v == nil then
+      error(where() .. "Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
+    end
+    return v
+  end
   local g = setmetatable({}, {
-    __index = function(t, k)
-      local v = r[k]
-      if v == nil then
-        error(where() .. "Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 0)
-      end
-      return v
-    end,
+    __index = index,
     __newindex = readonly,
-    __metatable = false,
+    -- getmetatable(_G) is a table in Redis too, as read-only as _G
+    __metatable = proxy({__index = index, __newindex = readonly}),
   })
   r._G = g
+  realof[g] = view or r
   return g
 end
 
@@ -112,6 +135,19 @@ real.pairs = gpairs
 for _, name in ipairs({"math", "table", "string", "coroutine"}) do
   real[name] = proxy(real[name])
 end
+-- Redis's tables are read-only for rawset and setmetatable too (no position: the
+-- error comes from inside a C function there)
+local rawset, rawsetmetatable = rawset, setmetatable
+real.rawset = function(t, k, v)
+  if realof[t] then error("Attempt to modify a readonly table", 0) end
+  return rawset(t, k, v)
+end
+real.setmetatable = function(t, mt)
+  if realof[t] then error("Attempt to modify a readonly table", 0) end
+  return rawsetmetatable(t, mt)
+end
+-- the strings' metatable as scripts see it: read-only, its __index the string library
+dbg.getmetatable("").__metatable = proxy({__index = real.string})
 
 local unwrap
 local function error_handler(err)
@@ -167,7 +203,25 @@ real.pcall = function(f, ...)
   return unpack(r, 1, maxn(r))
 end
 
+-- An error raised by a Python callback is a Python object until unwrapped: xpcall's
+-- handler and coroutine.resume see the Lua value, as with Redis's C functions.
+local function lua_error_value(e)
+  if type(e) == "userdata" and e ~= nullv then return unwrap(e) end
+  return e
+end
+real.xpcall = function(f, handler)
+  return xpcall(f, function(e) return handler(lua_error_value(e)) end)
+end
+local resume = coroutine.resume
+local coroutine_lib = realof[real.coroutine] or real.coroutine
+coroutine_lib.resume = function(co, ...)
+  local r = {resume(co, ...)}
+  if not r[1] then return false, lua_error_value(r[2]) end
+  return unpack(r, 1, maxn(r))
+end
+
 local G = newenv(real)
+real.__redis__err__handler = error_handler
 -- code loaded by a script runs in the sandbox too
 local load = load
 real.loadstring = function(s, name)
@@ -181,14 +235,51 @@ real.load = function(fn, name)
   return f, e
 end
 local function set_unwrap(f) unwrap = f end
-return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap
+
+-- luaMaskCountHook: every 100000 instructions ask the engine whether the script was
+-- killed (the engine serves the other clients once busy-reply-threshold is past);
+-- once killed, the hook runs at every line so that pcall cannot keep the script alive.
+local interrupt
+local sethook = dbg.sethook
+local function hook()
+  local msg = interrupt()
+  if msg then
+    sethook(hook, "l")
+    error({err = msg}, 0)
+  end
+end
+local function set_hook(f)
+  interrupt = f
+  sethook(hook, "", 100000)
+end
+local function reset_hook(on, count)
+  if on then sethook(hook, "", count or 100000) else sethook() end
+end
+-- Python callbacks stay userdata (a Lua wrapper would turn `return redis.call(...)`
+-- into a tail call that hides the user's line); type() calls them functions, as
+-- Redis's C functions are.
+local pyfuncs = {}
+local rawtype = type
+real.type = function(v)
+  if pyfuncs[v] then return "function" end
+  return rawtype(v)
+end
+local function luafn(t)
+  for _, v in next, t do
+    if rawtype(v) == "userdata" and v ~= nullv then pyfuncs[v] = true end
+  end
+  return t
+end
+local rawget = rawget
+real.rawget = function(t, k) return rawget(realof[t] or t, k) end
+return proxy, run, compile, G, wrap, mark, newenv, where, set_unwrap, set_hook, reset_hook, luafn
 """
 
 _LIB_LUA = r"""
 local redis, pycall, real = ...
 local error = error
 redis.error_reply = function(msg)
-  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  if type(msg) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
   if msg:sub(1, 1) ~= "-" then msg = "-" .. msg end
   local sp = msg:find(" ", 1, true)
   local code, text
@@ -197,7 +288,7 @@ redis.error_reply = function(msg)
   return {err = code .. " " .. text}
 end
 redis.status_reply = function(msg)
-  if type(msg) ~= "string" then error({err = "ERR wrong number or type of arguments"}) end
+  if type(msg) ~= "string" then return {err = "ERR wrong number or type of arguments"} end
   return {ok = msg}
 end
 """
@@ -235,15 +326,30 @@ class Library:
 
 
 class RunCtx:
-    """The state of the running script (Redis's scriptRunCtx)."""
+    """The state of the running script (Redis's scriptRunCtx).
 
-    __slots__ = ("c", "resp", "readonly", "name")
+    `write_dirty` is set once the script calls a write command (SCRIPT_WRITE_DIRTY: it
+    can no longer be killed, and the OOM check no longer applies); `timedout` once it ran
+    past busy-reply-threshold (busy.py serves the other clients), `killed` by SCRIPT KILL /
+    FUNCTION KILL, `shutdown` by SHUTDOWN NOSAVE meanwhile.
+    """
 
-    def __init__(self, c, readonly, name):
+    __slots__ = ("c", "resp", "readonly", "name", "fcall", "argv", "start", "flags",
+                 "write_dirty", "timedout", "killed", "shutdown")
+
+    def __init__(self, c, readonly, name, fcall=False, argv=None, flags=()):
         self.c = c
         self.resp = 2
         self.readonly = readonly
         self.name = name
+        self.fcall = fcall
+        self.argv = argv
+        self.flags = flags
+        self.start = time.monotonic()
+        self.write_dirty = False
+        self.timedout = False
+        self.killed = False
+        self.shutdown = False
 
 
 def sha1hex(data: bytes) -> bytes:
@@ -283,32 +389,70 @@ class Engine:
         self.null = lua.eval("newproxy(false)")
         self.rawequal = lua.eval("rawequal")
         prelude = lua.eval("loadstring")(_PRELUDE.encode(), b"=redpy")(self.real, realof, self.null)
-        self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where, set_unwrap = prelude
+        (self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where,
+         set_unwrap, set_hook, self.reset_hook, self.luafn) = prelude
         set_unwrap(_unwrap)
+        set_hook(self._interrupt)
+        self.hooked = True  # as Redis, no hook while busy-reply-threshold is 0
         real = self.real
-        real[b"redis"] = self.proxy(self._redis_lib(full=True))
-        real[b"cjson"] = self.proxy(self._table({
-            b"encode": self._cjson_encode, b"decode": self._cjson_decode,
-            b"null": self.null}))
+        real[b"redis"] = self.proxy(self._lua_functions(self._redis_lib(full=True)))
+        # cjson's settings last until SCRIPT FLUSH (Redis makes a new VM); functions
+        # have their own (their own VM in Redis)
+        self.cjson_cfg = CjsonConfig()
+        real[b"cjson"] = self.proxy(self._cjson_table(self.cjson_cfg))
         real[b"bit"] = self.proxy(self._table({
             name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
-        # Functions have their own globals, like EVAL's; while FUNCTION LOAD runs the
-        # library code, their `redis` is the table holding register_function (and no
-        # call/pcall), swapped back once loading is done (closures see the swap too).
-        load_real = lua.table()
+        # math.random / randomseed are Redis's (redisLrand48), one sequence per server
+        lmath = lua.globals()[b"math"]
+        lmath[b"random"] = self._math_random
+        lmath[b"randomseed"] = self._math_randomseed
+        self.luafn(lmath)
+        real[b"struct"] = self.proxy(self._table({
+            b"pack": self._lib(lualibs.struct_pack),
+            b"unpack": self._lib(lualibs.struct_unpack),
+            b"size": self._lib(lualibs.struct_size)}))
+        new_table = lua.table
+        real[b"cmsgpack"] = self.proxy(self._table({
+            b"pack": self._lib(lualibs.msgpack_pack),
+            b"unpack": self._lib(lambda a: lualibs.msgpack_unpack(a, new_table)),
+            b"unpack_one": self._lib(lambda a: lualibs.msgpack_unpack_one(a, new_table)),
+            b"unpack_limit": self._lib(lambda a: lualibs.msgpack_unpack_limit(a, new_table)),
+            b"_NAME": b"cmsgpack",
+            b"_VERSION": b"lua-cmsgpack 0.4.0",
+            b"_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
+            b"_DESCRIPTION": b"MessagePack C implementation for Lua"}))
+        # Functions have their own globals, like EVAL's. While FUNCTION LOAD runs the
+        # library code they hold only `redis`, the table with register_function, log and
+        # the version (Redis's LIBRARY_API); once loading is done the globals lookup goes
+        # to the full set again, `redis` with call/pcall (the closures see the switch:
+        # they share the environment).
+        fn_real = lua.table()
         for k, v in real.items():
-            load_real[k] = v
+            fn_real[k] = v
         # missing fields of this table raise like missing globals (as in Redis)
-        self.load_redis = newenv(self._redis_lib(full=False))
-        self.run_redis = real[b"redis"]
-        self.load_real = load_real
-        self.load_G = newenv(load_real)
+        self.load_redis = newenv(self._lua_functions(self._redis_lib(full=False)))
+        load_api = lua.table()
+        load_api[b"redis"] = self.load_redis
+        self.load_api = load_api
+        self.fn_real = fn_real
+        switch = lua.table()
+        self.load_switch = lua.table()
+        self.load_switch[b"__index"] = fn_real
+        lua.eval("setmetatable")(switch, self.load_switch)
+        self.load_G = newenv(switch, fn_real)
+        switch[b"_G"] = None  # no _G while loading (nor anything but `redis`)
+        fn_real[b"_G"] = self.load_G
+        fn_real[b"cjson"] = self.proxy(self._cjson_table(CjsonConfig()))
 
     def _table(self, d: dict):
         t = self.lua.table()
         for k, v in d.items():
             t[k] = v
-        return t
+        return self.luafn(t)
+
+    def _lua_functions(self, t):
+        """Library table t, its Python callables known to type() as functions."""
+        return self.luafn(t)
 
     def _redis_lib(self, full: bool):
         lua = self.lua
@@ -317,10 +461,10 @@ class Engine:
         t[b"REDIS_VERSION"] = b"7.0.15"
         t[b"REDIS_VERSION_NUM"] = 0x07000F
         t[b"log"] = self._log
-        t[b"setresp"] = self._setresp
         if not full:
             t[b"register_function"] = self._register_function
             return t
+        t[b"setresp"] = self._setresp
         t[b"REPL_ALL"], t[b"REPL_AOF"], t[b"REPL_NONE"], t[b"REPL_REPLICA"], t[b"REPL_SLAVE"] = 3, 1, 0, 2, 2
         t[b"sha1hex"] = self._sha1hex
         t[b"set_repl"] = self._set_repl
@@ -333,9 +477,59 @@ class Engine:
         t[b"pcall"] = self._pcall
         return t
 
+    def _lib(self, f):
+        """A struct / cmsgpack function (lualibs.py) as a Lua function."""
+
+        def call(*args):
+            try:
+                return f(args)
+            except lualibs.LibError as e:
+                return self._throw_pos(e.args[0])
+            except lualibs.LibRaise as e:
+                raise _LuaRaise(e.args[0]) from None
+
+        return call
+
     # errors raised from Python helpers: return a marker that a Lua wrapper raises
     def _lua_error(self, msg: str):
         return self.lua.table_from({b"err": msg.encode()})
+
+    # ------------------------------------------------------------------ math.random
+
+    _rand_x = 0x1234ABCD330E  # rand.c's initial state (X2, X1, X0)
+
+    def _lrand48(self) -> int:
+        x = self._rand_x = (0x5DEECE66D * self._rand_x + 0xB) & 0xFFFFFFFFFFFF
+        return x >> 17
+
+    def _math_random(self, *args):
+        """redis_math_random: Lua's math.random over redisLrand48."""
+        r = (self._lrand48() % 2147483647) / 2147483647
+        try:
+            if not args:
+                return r
+            if len(args) == 1:
+                u = lualibs._to_c_int(lualibs._checkinteger(args, 0, "random"))
+                if u < 1:
+                    raise lualibs._argerror(1, "random", "interval is empty")
+                return math.floor(r * u) + 1
+            if len(args) == 2:
+                lo = lualibs._to_c_int(lualibs._checkinteger(args, 0, "random"))
+                u = lualibs._to_c_int(lualibs._checkinteger(args, 1, "random"))
+                if lo > u:
+                    raise lualibs._argerror(2, "random", "interval is empty")
+                return math.floor(r * (u - lo + 1)) + lo
+        except lualibs.LibError as e:
+            return self._throw_pos(e.args[0])
+        return self._throw_pos(b"wrong number of arguments")
+
+    def _math_randomseed(self, *args):
+        try:
+            seed = lualibs._to_c_int(lualibs._checkinteger(args, 0, "randomseed"))
+        except lualibs.LibError as e:
+            return self._throw_pos(e.args[0])
+        self._rand_x = ((seed & 0xFFFFFFFF) << 16) | 0x330E
+        return None
 
     # ------------------------------------------------------------------ redis.*
 
@@ -355,7 +549,11 @@ class Engine:
 
     def _throw_pos(self, msg: bytes):
         """Raise "user_script:N: msg" in Lua (luaL_error)."""
-        raise _LuaRaise(self.where() + msg)
+        pos = self.where()
+        if not pos and msg.startswith(b"bad argument #"):
+            # luaL_argerror names the function from its caller: none from C
+            msg = re.sub(rb"to '[^']*'", b"to '?'", msg, count=1)
+        raise _LuaRaise(pos + msg)
 
     def _log(self, *args):
         if len(args) < 2:
@@ -379,8 +577,8 @@ class Engine:
     def _setresp(self, *args):
         if len(args) != 1:
             return self._throw("ERR redis.setresp() requires one argument.")
-        v = args[0]
-        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+        v = lualibs.lua_tonumber(args[0])
+        v = lualibs._to_c_int(lualibs._to_integer(v)) if v is not None else 0
         if v not in (2, 3):
             return self._throw("ERR RESP version must be 2 or 3.")
         if self.ctx is not None:
@@ -391,9 +589,9 @@ class Engine:
         if self.ctx is None:
             return self._throw("ERR redis.set_repl can only be called inside a script invocation")
         if len(args) != 1:
-            return self._throw("ERR redis.set_repl() requires one argument.")
-        v = args[0]
-        v = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else -1
+            return self._throw("ERR redis.set_repl() requires two arguments.")
+        v = lualibs.lua_tonumber(args[0])  # lua_tonumber: 0 for a non-number
+        v = lualibs._to_c_int(lualibs._to_integer(v)) if v is not None else 0
         if v & ~3 or v < 0:
             return self._throw("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
         return None
@@ -481,13 +679,27 @@ class Engine:
             return "ERR Wrong number of args calling Redis command from script"
         if cmd.noscript:
             return "ERR This Redis command is not allowed from script"
-        if self.ctx.readonly and (cmd.write or cmd.may_replicate):
-            return "ERR Write commands are not allowed from read-only scripts."
-        c = self.ctx.c
-        if c.server.check_hooks:  # ACL rules apply inside scripts too
-            err = c.server.acl.check_command(c, cmd, argv, b"lua")
+        # scriptCall's order: ACL, write allowed, OOM
+        ctx = self.ctx
+        c = ctx.c
+        server = c.server
+        if server.check_hooks:  # ACL rules apply inside scripts too
+            err = server.acl.check_command(c, cmd, argv, b"lua")
             if err is not None:
                 return err.message.decode("utf-8", "surrogateescape")
+        if ctx.readonly and (cmd.write or cmd.may_replicate):
+            return "ERR Write commands are not allowed from read-only scripts."
+        if (
+            cmd.denyoom
+            and not ctx.write_dirty
+            and "allow-oom" not in ctx.flags
+            and server.config.maxmemory
+            and getattr(server, "pre_command_oom_state", False)
+        ):
+            # scriptVerifyOOM: only the first write can be refused (no half-done script)
+            return OOM
+        if cmd.write:
+            ctx.write_dirty = True  # the script can no longer be killed
         return cmd, argv
 
     # ------------------------------------------------------------------ RESP -> Lua
@@ -623,7 +835,8 @@ class Engine:
 
     # ------------------------------------------------------------------ running
 
-    def execute(self, c, func, name: bytes, readonly: bool, keys, args, fcall: bool):
+    def execute(self, c, func, name: bytes, readonly: bool, keys, args, fcall: bool,
+                argv=None, flags=()):
         """Run a compiled script or function for client c; return its reply (Raw)."""
         lua = self.lua
         keys_t = lua.table_from(keys)
@@ -632,7 +845,10 @@ class Engine:
         if not fcall:
             real[b"KEYS"] = keys_t
             real[b"ARGV"] = args_t
-        ctx = self.ctx = RunCtx(c, readonly, name)
+        if (self.server.config.busy_reply_threshold > 0) is not self.hooked:
+            self.hooked = not self.hooked
+            self.reset_hook(self.hooked)
+        ctx = self.ctx = RunCtx(c, readonly, name, fcall, argv, flags)
         saved_db, saved_exec, saved_last = c.db, c.in_exec, c.last_cmd
         c.in_exec = True  # blocking commands answer at once (blocking.deny_blocking)
         try:
@@ -646,6 +862,18 @@ class Engine:
             if not fcall:
                 real[b"KEYS"] = None
                 real[b"ARGV"] = None
+            if ctx.killed or ctx.timedout:
+                self.reset_hook(self.hooked)
+            if ctx.timedout:
+                from . import busy
+
+                busy.leave(self.server)
+        if ctx.shutdown:
+            # SHUTDOWN NOSAVE while the script was busy: Redis exits without replying
+            c.close_after_reply = True
+            from .replies import NO_REPLY
+
+            return NO_REPLY
         ok = result[0] if isinstance(result, tuple) else result
         value = result[1] if isinstance(result, tuple) and len(result) > 1 else None
         if not ok:
@@ -670,6 +898,59 @@ class Engine:
             msg += b" script: %b, on %b:%d." % (name, source, int(line))
         return CommandError(msg)
 
+    # ------------------------------------------------------------------ busy scripts
+
+    def _interrupt(self):
+        """scriptInterrupt, from the count hook: the error to raise when the script
+        must die (False otherwise)."""
+        ctx = self.ctx
+        if ctx is None:
+            if self._loading is not None and time.monotonic() - self._load_start > 0.5:
+                return b"ERR FUNCTION LOAD timeout"  # luaEngineLoadHook
+            return False
+        if not ctx.timedout:
+            limit = self.server.config.busy_reply_threshold
+            if limit <= 0:
+                return False
+            elapsed = (time.monotonic() - ctx.start) * 1000
+            if elapsed < limit:
+                return False
+            log.warning(
+                "Slow script detected: still in execution after %d milliseconds. You can try "
+                "killing the script using the %s command. Script name is: %s.",
+                elapsed, "FUNCTION KILL" if ctx.fcall else "SCRIPT KILL", ctx.name.decode("utf-8", "replace"))
+            from . import busy
+
+            ctx.timedout = True
+            busy.enter(self.server, ctx)
+            # serve the others more often while busy (the script's end restores it)
+            self.reset_hook(True, 10000)
+        from . import busy
+
+        busy.process_events(self.server)
+        if ctx.killed:
+            log.warning("Lua script killed by user with SCRIPT KILL.")
+            return b"ERR Script killed by user with SCRIPT KILL..."
+        return False
+
+    def kill(self, is_eval: bool) -> None:
+        """scriptKill: SCRIPT KILL (is_eval) or FUNCTION KILL from another client."""
+        from .errors import BUSY_EVAL, BUSY_FUNCTION
+
+        ctx = self.ctx
+        if ctx is None:
+            raise CommandError("NOTBUSY No scripts in execution right now.")
+        if ctx.write_dirty:
+            raise CommandError(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. "
+                "You can either wait the script termination or kill the server in a hard way "
+                "using the SHUTDOWN NOSAVE command.")
+        if is_eval and ctx.fcall:
+            raise CommandError(BUSY_FUNCTION)
+        if not is_eval and not ctx.fcall:
+            raise CommandError(BUSY_EVAL)
+        ctx.killed = True
+
     # ------------------------------------------------------------------ EVAL scripts
 
     def create_script(self, body: bytes, sha: bytes | None = None) -> Script:
@@ -692,6 +973,7 @@ class Engine:
     def flush_scripts(self) -> None:
         """SCRIPT FLUSH: Redis recreates the Lua VM; the functions keep their own state."""
         self.scripts.clear()
+        self.cjson_cfg.__init__()
 
     # ------------------------------------------------------------------ functions
 
@@ -742,23 +1024,40 @@ class Engine:
         return None
 
     _loading: Library | None = None
+    _load_start = 0.0
 
     def load_library(self, code: bytes, replace: bool) -> bytes:
         name = parse_function_shebang(code)
         old = self.libraries.get(name)
         if old is not None and not replace:
             raise CommandError(b"ERR Library '%b' already exists" % name)
+        lib = self.build_library(name, code)
+        for fname in lib.functions:
+            other = self.functions.get(fname)
+            if other is not None and other.lib is not old:
+                raise CommandError(b"ERR Function %b already exists" % fname)
+        if old is not None:
+            self._remove_library(old)
+        self._add_library(lib)
+        return name
+
+    def build_library(self, name: bytes, code: bytes) -> Library:
+        """Compile and run library code (its shebang already parsed): the Library with
+        its registered functions, not installed. CommandError on failure."""
         lib = Library(name, code)
         func, err = self.compile(b"--" + code, b"@user_function", self.load_G)
         if func is None:
             raise CommandError(b"ERR Error compiling function: " + _lua_msg(err))
         self._loading = lib
-        self.load_real[b"redis"] = self.load_redis
+        self._load_start = time.monotonic()
+        self.load_switch[b"__index"] = self.load_api
+        self.reset_hook(True)  # FUNCTION LOAD stops after 500 ms, whatever the threshold
         try:
             result = self.run(func)
         finally:
             self._loading = None
-            self.load_real[b"redis"] = self.run_redis
+            self.load_switch[b"__index"] = self.fn_real
+            self.reset_hook(self.hooked)
         ok = result[0] if isinstance(result, tuple) else result
         if not ok:
             err = result[1] if isinstance(result, tuple) else None
@@ -768,14 +1067,7 @@ class Engine:
             raise CommandError(b"ERR Error registering functions: " + msg)
         if not lib.functions:
             raise CommandError("ERR No functions registered")
-        for fname in lib.functions:
-            other = self.functions.get(fname)
-            if other is not None and other.lib is not old:
-                raise CommandError(b"ERR Function %b already exists" % fname)
-        if old is not None:
-            self._remove_library(old)
-        self._add_library(lib)
-        return name
+        return lib
 
     def _add_library(self, lib: Library) -> None:
         self.libraries[lib.name] = lib
@@ -801,18 +1093,14 @@ class Engine:
     # ------------------------------------------------------------------ bit
 
     def _bitarg(self, fname, args, i):
-        v = args[i] if i < len(args) else None
-        if isinstance(v, bytes):
-            try:
-                v = float(v)
-            except ValueError:
-                v = None
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            got = "no value" if i >= len(args) else _lua_typename(v)
+        raw = args[i] if i < len(args) else None
+        v = lualibs.lua_tonumber(raw)  # luaL_checknumber: numbers and numeric strings
+        if v is None:
+            got = "no value" if i >= len(args) else _lua_typename(raw)
             raise _BitError(b"bad argument #%d to '%b' (number expected, got %b)" % (i + 1, fname, got.encode()))
-        # LuaBitOp normalises through a double: round half to even, then modulo 2^32
-        v = round(v) & 0xFFFFFFFF
-        return v
+        # LuaBitOp's barg: the low 32 bits of the double n + 2^52 + 2^51 (round half to
+        # even modulo 2^32 for ordinary numbers; what the bits say for the others)
+        return int.from_bytes(_pack_double(v + 6755399441055744.0)[:4], "little")
 
     def _bitop(self, fname, args, op):
         try:
@@ -878,41 +1166,93 @@ class Engine:
 
     # ------------------------------------------------------------------ cjson
 
-    def _cjson_encode(self, *args):
-        if len(args) != 1:
-            return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
-        out: list[bytes] = []
-        try:
-            self._json(args[0], out, 0)
-        except _BitError as e:
-            return self._throw_pos(e.args[0])
-        return b"".join(out)
+    def _cjson_table(self, cfg: "CjsonConfig"):
+        """A cjson module table whose functions share the settings cfg (lua-cjson 2.1.0)."""
 
-    def _json(self, v, out, depth) -> None:
+        def encode(*args):
+            if len(args) != 1:
+                return self._throw_pos(b"bad argument #1 to 'encode' (expected 1 argument)")
+            out: list[bytes] = []
+            try:
+                with _deep_recursion():
+                    self._json(args[0], out, 0, cfg)
+            except _BitError as e:
+                return self._throw_pos(e.args[0])
+            return b"".join(out)
+
+        def decode(*args):
+            return self._cjson_decode(cfg, *args)
+
+        def option(fname, body):
+            def call(*args):
+                try:
+                    return body(fname, args)
+                except lualibs.LibError as e:
+                    return self._throw_pos(e.args[0])
+            return call
+
+        def sparse(fname, args):
+            args = _cj_args(args, 3, fname)
+            cfg.sparse_convert, convert = _cj_enum(args, 0, fname, cfg.sparse_convert)
+            cfg.sparse_ratio = _cj_int(args, 1, fname, cfg.sparse_ratio, 0, 2**31 - 1)
+            cfg.sparse_safe = _cj_int(args, 2, fname, cfg.sparse_safe, 0, 2**31 - 1)
+            return convert, cfg.sparse_ratio, cfg.sparse_safe
+
+        def int_setting(attr, lo, hi):
+            def body(fname, args):
+                args = _cj_args(args, 1, fname)
+                setattr(cfg, attr, _cj_int(args, 0, fname, getattr(cfg, attr), lo, hi))
+                return getattr(cfg, attr)
+            return body
+
+        def enum_setting(attr, options=("off", "on")):
+            def body(fname, args):
+                args = _cj_args(args, 1, fname)
+                value, shown = _cj_enum(args, 0, fname, getattr(cfg, attr), options)
+                setattr(cfg, attr, value)
+                return shown
+            return body
+
+        t = {
+            b"encode": encode,
+            b"decode": decode,
+            b"encode_sparse_array": option("encode_sparse_array", sparse),
+            b"encode_max_depth": option("encode_max_depth", int_setting("encode_max_depth", 1, 2**31 - 1)),
+            b"decode_max_depth": option("decode_max_depth", int_setting("decode_max_depth", 1, 2**31 - 1)),
+            b"encode_number_precision": option("encode_number_precision", int_setting("precision", 1, 14)),
+            b"encode_keep_buffer": option("encode_keep_buffer", enum_setting("keep_buffer")),
+            b"encode_invalid_numbers": option("encode_invalid_numbers", enum_setting("invalid_encode", ("off", "on", "null"))),
+            b"decode_invalid_numbers": option("decode_invalid_numbers", enum_setting("invalid_decode")),
+            b"new": lambda *a: self._cjson_table(CjsonConfig()),
+            b"null": self.null,
+            b"_NAME": b"cjson",
+            b"_VERSION": b"2.1.0",
+        }
+        return self._table(t)
+
+    def _json(self, v, out, depth, cfg) -> None:
         if v is None:
             out.append(b"null")
         elif isinstance(v, bool):
             out.append(b"true" if v else b"false")
         elif isinstance(v, (int, float)):
-            if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-                raise _BitError(b"Cannot serialise number: must not be NaN or Inf")
-            out.append(_fmt14(v))
+            out.append(_json_number(v, cfg))
         elif isinstance(v, bytes):
             out.append(_json_string(v))
         else:
             kind = lupa.lua_type(v)
             if kind == LUA_TABLE:
                 depth += 1
-                if depth > 1000:
+                if depth > cfg.encode_max_depth:
                     raise _BitError(b"Cannot serialise, excessive nesting (%d)" % depth)
                 items = list(v.items())
-                n = _json_array_len(items)
+                n = _json_array_len(items, cfg)
                 if n > 0:
                     out.append(b"[")
                     for i in range(1, n + 1):
                         if i > 1:
                             out.append(b",")
-                        self._json(v[i], out, depth)
+                        self._json(v[i], out, depth, cfg)
                     out.append(b"]")
                     return
                 out.append(b"{")
@@ -924,18 +1264,18 @@ class Engine:
                     if isinstance(k, bytes):
                         out.append(_json_string(k))
                     elif isinstance(k, (int, float)) and not isinstance(k, bool):
-                        out.append(b'"' + _fmt14(k) + b'"')
+                        out.append(b'"' + _json_number(k, cfg) + b'"')
                     else:
-                        raise _BitError(b"Cannot serialise table: table key must be a number or string")
+                        raise _BitError(b"Cannot serialise %b: table key must be a number or string" % _lua_typename(k).encode())
                     out.append(b":")
-                    self._json(val, out, depth)
+                    self._json(val, out, depth, cfg)
                 out.append(b"}")
             elif self.rawequal(v, self.null):
                 out.append(b"null")
             else:
                 raise _BitError(b"Cannot serialise %b: type not supported" % _lua_typename(v).encode())
 
-    def _cjson_decode(self, *args):
+    def _cjson_decode(self, cfg, *args):
         if len(args) != 1:
             return self._throw_pos(b"bad argument #1 to 'decode' (expected 1 argument)")
         s = args[0]
@@ -943,29 +1283,14 @@ class Engine:
             s = _num_to_bytes(s)
         if not isinstance(s, bytes):
             return self._throw_pos(b"bad argument #1 to 'decode' (string expected, got %b)" % _lua_typename(s).encode())
+        decoder = lualibs.CjsonDecoder(s, cfg.decode_max_depth, bool(cfg.invalid_decode), self.lua.table, self.null)
         try:
-            value = json.loads(s.decode("utf-8", "surrogateescape"), parse_constant=_no_constant)
-        except (ValueError, RecursionError) as e:
-            pos = getattr(e, "pos", 0) or 0
-            return self._throw_pos(b"Expected value but found invalid token at character %d" % (pos + 1))
-        return self._from_json(value)
-
-    def _from_json(self, v):
-        if v is None:
-            return self.null
-        if isinstance(v, str):
-            return v.encode("utf-8", "surrogateescape")
-        if isinstance(v, (bool, int, float)):
-            return v
-        t = self.lua.table()
-        if isinstance(v, list):
-            for i, x in enumerate(v, 1):
-                t[i] = self._from_json(x)
-        else:
-            for k, x in v.items():
-                t[k.encode("utf-8", "surrogateescape")] = self._from_json(x)
-        return t
-
+            with _deep_recursion():
+                return decoder.decode()
+        except lualibs.JsonDecodeError as e:
+            return self._throw_pos(e.args[0])
+        except RecursionError:
+            return self._throw_pos(b"Found too many nested data structures (%d) at character %d" % (decoder.depth, decoder.pos))
 
 # ---------------------------------------------------------------------- helpers
 
@@ -1035,9 +1360,10 @@ def _one_line(b: bytes) -> bytes:
 
 
 def _truncate(v) -> int:
-    if isinstance(v, int):
+    """(long long) of a Lua number, as x86-64 converts: out of range gives INT64_MIN."""
+    if isinstance(v, int) and -(2**63) <= v < 2**63:
         return v
-    if v != v or v in (float("inf"), float("-inf")):
+    if v != v or not -9.223372036854775808e18 <= v < 9.223372036854775808e18:
         return -(2**63)
     return int(v)
 
@@ -1072,6 +1398,10 @@ class _BitError(Exception):
     """A luaL_error raised by a library function (message without position)."""
 
 
+def _pack_double(d: float) -> bytes:
+    return struct.pack("<d", d)
+
+
 def _s32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v & 0x80000000 else v
@@ -1086,14 +1416,84 @@ def _lua_typename(v) -> str:
         return "number"
     if isinstance(v, bytes):
         return "string"
-    return lupa.lua_type(v) or "userdata"
+    kind = lupa.lua_type(v)
+    if kind is None and callable(v):
+        return "function"  # a library function (a C function in Redis)
+    return kind or "userdata"
 
 
-def _fmt14(v) -> bytes:
-    """cjson's number format: %.14g."""
-    if isinstance(v, int) and abs(v) < 10**14:
+@contextlib.contextmanager
+def _deep_recursion():
+    """cjson nests 1000 levels by default: more Python frames than the default limit."""
+    old = sys.getrecursionlimit()
+    if old < 5000:
+        sys.setrecursionlimit(5000)
+    try:
+        yield
+    finally:
+        if old < 5000:
+            sys.setrecursionlimit(old)
+
+
+class CjsonConfig:
+    """lua-cjson's json_config_t: what the encode_* / decode_* functions set."""
+
+    def __init__(self):
+        self.sparse_convert = 0
+        self.sparse_ratio = 2
+        self.sparse_safe = 10
+        self.encode_max_depth = 1000
+        self.decode_max_depth = 1000
+        self.precision = 14
+        self.keep_buffer = 1
+        self.invalid_encode = 0
+        self.invalid_decode = 1
+
+
+def _cj_args(args, n: int, fname: str) -> list:
+    """json_arg_init: at most n arguments, padded with nils."""
+    if len(args) > n:
+        raise lualibs._argerror(n + 1, fname, "found too many arguments")
+    return list(args) + [None] * (n - len(args))
+
+
+def _cj_enum(args, i: int, fname: str, current: int, options=("off", "on")):
+    """json_enum_option: (new setting, what it returns: a boolean or the option name)."""
+    v = args[i]
+    if v is None:
+        value = current
+    elif isinstance(v, bool):
+        value = int(v)
+    else:
+        name = lualibs._checklstring(args, i, fname)
+        names = [o.encode() for o in options]
+        if name not in names:
+            raise lualibs._argerror(i + 1, fname, "invalid option '%s'" % name.decode("latin-1"))
+        value = names.index(name)
+    return value, (bool(value) if value in (0, 1) else options[value].encode())
+
+
+def _cj_int(args, i: int, fname: str, current: int, lo: int, hi: int) -> int:
+    """json_integer_option (its range error names argument #1 whatever the position)."""
+    if args[i] is None:
+        return current
+    n = lualibs._to_c_int(lualibs._checkinteger(args, i, fname))
+    if n < lo or n > hi:
+        raise lualibs._argerror(1, fname, "expected integer between %d and %d" % (lo, hi))
+    return n
+
+
+def _json_number(v, cfg) -> bytes:
+    """json_append_number: %.<precision>g; NaN and infinities by encode_invalid_numbers."""
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        if cfg.invalid_encode == 0:
+            raise _BitError(b"Cannot serialise number: must not be NaN or Inf")
+        if cfg.invalid_encode == 2:
+            return b"null"
+        return b"nan" if v != v else (b"inf" if v > 0 else b"-inf")
+    if isinstance(v, int) and cfg.precision == 14 and abs(v) < 10**14:
         return b"%d" % v
-    return b"%.14g" % v
+    return b"%.*g" % (cfg.precision, v)
 
 
 _JSON_ESCAPES = {i: b"\\u%04x" % i for i in range(32)}
@@ -1106,7 +1506,7 @@ def _json_string(s: bytes) -> bytes:
     return b'"' + b"".join([_JSON_TABLE[ch] for ch in s]) + b'"'
 
 
-def _json_array_len(items) -> int:
+def _json_array_len(items, cfg) -> int:
     """lua_array_length of lua-cjson: -1 for an object, else the array length."""
     if not items:
         return -1  # Redis's cjson encodes an empty table as {}
@@ -1115,10 +1515,8 @@ def _json_array_len(items) -> int:
         if isinstance(k, bool) or not isinstance(k, (int, float)) or k < 1 or k != int(k):
             return -1
         top = max(top, int(k))
-    if top > len(items) * 2 and top > 10:
-        raise _BitError(b"Cannot serialise table: excessively sparse array")
+    if cfg.sparse_ratio > 0 and top > len(items) * cfg.sparse_ratio and top > cfg.sparse_safe:
+        if not cfg.sparse_convert:
+            raise _BitError(b"Cannot serialise table: excessively sparse array")
+        return -1
     return top
-
-
-def _no_constant(name):
-    raise ValueError(name)

@@ -168,6 +168,9 @@ class Server:
         self.clients_in_timeout_table = 0
         self.active_expire_enabled = True
         self.lazy_expire_enabled = True
+        # a script past busy-reply-threshold (its RunCtx) and what busy.py polls meanwhile
+        self.busy_script = None
+        self.busy_state = None
         self.pause_until = 0.0
         self.pause_writes_only = False
         # slow log

@@ -3,20 +3,24 @@
 The Lua engine (VM, sandbox, conversions) lives in redpy/scripting.py; these handlers
 parse arguments and pick the script or function.
 
-Not implemented (answer like unknown subcommands): SCRIPT DEBUG (the Lua debugger),
-FUNCTION DUMP / RESTORE (the RDB payload). SCRIPT KILL / FUNCTION KILL always answer
-NOTBUSY: a script runs to completion inside its handler, so no other client is served
-while it runs (no BUSY replies).
+Not implemented (answers like an unknown subcommand): SCRIPT DEBUG (the Lua debugger).
+Function libraries are saved in RDB files and loaded from them (persistence/rdb.py).
+
+SCRIPT KILL, FUNCTION KILL and FUNCTION STATS's running_script only see a script while
+it runs past busy-reply-threshold: then the engine serves the other clients from its
+count hook (see redpy/busy.py) and these commands, flagged allow-busy, run meanwhile.
 """
 
 from __future__ import annotations
 
-from ..errors import NOT_INTEGER, CommandError
+import time
+
+from ..errors import BUSY_EVAL, NOT_INTEGER, OOM, CommandError
 from ..glob import match as glob_match
 from ..numbers import string2ll
 from ..registry import command_group
 from ..replies import OK, SetReply, Simple
-from ..scripting import engine
+from ..scripting import engine, parse_eval_shebang, sha1hex
 
 command = command_group("scripting")
 
@@ -34,8 +38,58 @@ def _numkeys(argv: list[bytes]) -> int:
     return n
 
 
+def _oom(server) -> bool:
+    """Over maxmemory when this command started (set by processCommand's OOM check)."""
+    return bool(server.config.maxmemory) and getattr(server, "pre_command_oom_state", False)
+
+
+def _flags_deny_oom(flags) -> bool:
+    """scriptFlagsToCmdFlags: a script with flags is denyoom unless allow-oom or no-writes."""
+    return "allow-oom" not in flags and "no-writes" not in flags
+
+
+def script_denyoom(server, argv: list[bytes]) -> bool:
+    """Whether EVAL* / FCALL* argv counts as a denyoom command (getCommandFlags):
+    scripts without a shebang keep EVAL's own flags (not denyoom); the others and
+    functions take their flags. processCommand's OOM check can use it; the handlers
+    below apply it themselves when the command was not rejected before."""
+    eng = getattr(server, "lua_engine", None)
+    name = argv[0].lower()
+    if name.startswith(b"fcall"):
+        f = eng.functions.get(argv[1]) if eng is not None and len(argv) > 1 else None
+        return f is not None and _flags_deny_oom(f.flags)
+    if len(argv) < 2:
+        return False
+    if name.startswith(b"evalsha"):
+        if len(argv[1]) != 40 or eng is None:
+            return False
+        script = eng.scripts.get(argv[1].lower())
+        if script is None:
+            return False
+        return not script.compat and _flags_deny_oom(script.flags)
+    script = eng.scripts.get(sha1hex(argv[1])) if eng is not None else None
+    if script is not None:
+        return not script.compat and _flags_deny_oom(script.flags)
+    try:
+        flags, compat, _ = parse_eval_shebang(argv[1])
+    except CommandError:
+        return False
+    return not compat and _flags_deny_oom(flags)
+
+
+def _check_oom(c, argv, flags, compat: bool) -> None:
+    """scriptPrepareForRun's OOM check: at top level processCommand (or the handler's
+    first line) has already refused such a script, so this is reached inside EXEC."""
+    if _oom(c.server) and not compat and _flags_deny_oom(flags):
+        raise CommandError(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+        )
+
+
 def _eval_generic(c, argv, evalsha: bool, ro: bool):
     """evalGenericCommand."""
+    if _oom(c.server) and not c.in_exec and script_denyoom(c.server, argv):
+        raise CommandError(OOM)
     numkeys = _numkeys(argv)
     eng = engine(c.server)
     if evalsha:
@@ -48,9 +102,11 @@ def _eval_generic(c, argv, evalsha: bool, ro: bool):
     readonly = ro or "no-writes" in script.flags
     if ro and not script.compat and "no-writes" not in script.flags:
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    _check_oom(c, argv, script.flags, script.compat)
     keys = argv[3 : 3 + numkeys]
     args = argv[3 + numkeys :]
-    return eng.execute(c, script.func, script.sha, readonly, keys, args, fcall=False)
+    return eng.execute(c, script.func, script.sha, readonly, keys, args, fcall=False, argv=argv,
+                       flags=script.flags)
 
 
 @command("eval")
@@ -113,9 +169,13 @@ def cmd_script_flush(c, argv):
 def cmd_script_kill(c, argv):
     """SCRIPT KILL
 
-    Scripts run inside their handler, so none is ever running when this arrives.
+    Other clients are served while a script runs past busy-reply-threshold (from the Lua count hook, see redpy/busy.py): this kills an EVAL script that has not written yet.
     """
-    raise CommandError(NOTBUSY)
+    eng = getattr(c.server, "lua_engine", None)
+    if eng is None:
+        raise CommandError(NOTBUSY)
+    eng.kill(is_eval=True)
+    return OK
 
 
 _SCRIPT_HELP = [
@@ -152,15 +212,18 @@ def _fcall_generic(c, argv, ro: bool):
     """fcallCommandGeneric."""
     eng = engine(c.server)
     f = eng.functions.get(argv[1])
+    if f is not None and _oom(c.server) and not c.in_exec and _flags_deny_oom(f.flags):
+        raise CommandError(OOM)
     if f is None:
         raise CommandError("ERR Function not found")
     numkeys = _numkeys(argv)
     if ro and "no-writes" not in f.flags:
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+    _check_oom(c, argv, f.flags, False)
     readonly = ro or "no-writes" in f.flags
     keys = argv[3 : 3 + numkeys]
     args = argv[3 + numkeys :]
-    return eng.execute(c, f.func, f.name, readonly, keys, args, fcall=True)
+    return eng.execute(c, f.func, f.name, readonly, keys, args, fcall=True, argv=argv, flags=f.flags)
 
 
 @command("fcall")
@@ -255,16 +318,33 @@ def cmd_function_list(c, argv):
 def cmd_function_stats(c, argv):
     """FUNCTION STATS"""
     eng = engine(c.server)
+    ctx = eng.ctx
+    running = None
+    if ctx is not None:
+        if not ctx.fcall:
+            raise CommandError(BUSY_EVAL)
+        running = {
+            b"name": ctx.name,
+            b"command": list(ctx.argv or ()),
+            b"duration_ms": int((time.monotonic() - ctx.start) * 1000),
+        }
     return {
-        b"running_script": None,
+        b"running_script": running,
         b"engines": {b"LUA": {b"libraries_count": len(eng.libraries), b"functions_count": len(eng.functions)}},
     }
 
 
 @command("function|kill")
 def cmd_function_kill(c, argv):
-    """FUNCTION KILL"""
-    raise CommandError(NOTBUSY)
+    """FUNCTION KILL
+
+    Kills a function past busy-reply-threshold that has not written yet (see SCRIPT KILL).
+    """
+    eng = getattr(c.server, "lua_engine", None)
+    if eng is None:
+        raise CommandError(NOTBUSY)
+    eng.kill(is_eval=False)
+    return OK
 
 
 _FUNCTION_HELP = [

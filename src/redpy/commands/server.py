@@ -1332,6 +1332,18 @@ def cmd_shutdown(c, argv):
     if abort:
         raise CommandError("ERR No shutdown in progress.")
     mode = " ".join(flags) or "default"
+    busy = server.busy_script
+    if busy is not None:
+        # a script past busy-reply-threshold: only SHUTDOWN NOSAVE, which stops the
+        # script at its next hook (whatever it wrote) and then the server
+        from ..errors import BUSY_EVAL, BUSY_FUNCTION
+
+        if "nosave" not in flags:
+            raise CommandError(BUSY_FUNCTION if busy.fcall else BUSY_EVAL)
+        server.prepare_shutdown(mode)
+        busy.killed = busy.shutdown = True
+        server.request_shutdown(mode)
+        return NO_REPLY
     if not server.prepare_shutdown(mode):
         raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     server.request_shutdown(mode)
