@@ -5,9 +5,9 @@ Writing (`rdb_bytes`, `dump_payload`): the header "REDIS0010"; aux fields redis-
 redis-bits, ctime, used-mem, aof-base (what SAVE/BGSAVE of a master without replication
 backlog writes: no repl-* fields); per non-empty db SELECTDB and RESIZEDB; per key an
 optional EXPIRETIME_MS, under an LRU (LFU) maxmemory-policy an IDLE (FREQ) opcode,
-the type, the key and the value; EOF; the CRC64 (0 when rdbchecksum is off). redpy
-tracks neither idle times nor access frequencies: IDLE says 0 seconds and FREQ the
-initial counter 5, what OBJECT IDLETIME / FREQ answer; loading skips both. Function
+the type, the key and the value; EOF; the CRC64 (0 when rdbchecksum is off). IDLE and
+FREQ carry what OBJECT IDLETIME / FREQ answer (evict.py's clocks); loading skips both,
+so loaded keys start with fresh clocks where Redis restores them. Function
 libraries (persistence/functions.py) follow the aux fields.
 
 Value encodings follow each type's `.encoding` like Redis: strings int-encoded when
@@ -437,10 +437,11 @@ def rdb_chunks(server, now_ms: int | None = None):
         yield function_records(server, compress)
     pack_q = _pack_q
     # rdbSaveKeyValuePair writes the LRU idle time (seconds) under an LRU policy and the
-    # LFU counter under an LFU policy; redpy tracks neither, so each key carries what
-    # OBJECT IDLETIME / OBJECT FREQ answer for it (0 seconds, LFU_INIT_VAL 5).
+    # LFU counter under an LFU policy: what OBJECT IDLETIME / OBJECT FREQ answer (evict.py)
+    from ..evict import frequency, idle_seconds
+
     policy = config.maxmemory_policy
-    access = b"\xf8\x00" if "lru" in policy else b"\xf9\x05" if "lfu" in policy else b""
+    access = "lru" if "lru" in policy else "lfu" if "lfu" in policy else None
     for db in server.dbs:
         data = db.data
         if not data:
@@ -454,8 +455,10 @@ def rdb_chunks(server, now_ms: int | None = None):
                 when = expires.get(key)
                 if when is not None:
                     append(b"\xfc" + pack_q(when))
-            if access:
-                append(access)
+            if access == "lru":
+                append(b"\xf8" + enc_len(idle_seconds(db, key)))
+            elif access == "lfu":
+                append(b"\xf9" + bytes((frequency(db, key),)))
             t = type(value)
             if t is bytes or t is bytearray:
                 # the string fast path of encode_value
