@@ -235,3 +235,13 @@ def test_shutdown_errors(both):
 def test_debug_stringmatch_test(both):
     both.check("DEBUG", "STRINGMATCH-TEST")
     both.check("DEBUG", "STRINGMATCH-TEST", "extra")
+
+
+def test_debug_populate(both):
+    for args in (("3",), ("2", "pre", "6"), ("2", "pre", "0"), ("3", "pre", "20"), ("-1",), ("x",),
+                 ("2", "pre", "-1"), ("1", "a", "b", "c"), ("0",)):
+        both.check("DEBUG", "POPULATE", *args)
+    for key in ("key:0", "key:2", "pre:0", "pre:1", "pre:2"):
+        both.check("GET", key)
+    both.check("DBSIZE")
+    both.check("INFO", "keyspace")

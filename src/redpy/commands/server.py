@@ -1205,7 +1205,7 @@ def _debug_reload(server, options):
 def cmd_debug(c, argv):
     """DEBUG subcommand [argument ...]
 
-    Implemented: HELP, SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE,
+    Implemented: HELP, SLEEP, POPULATE, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE,
     CHANGE-REPL-ID, QUICKLIST-PACKED-THRESHOLD, LISTPACK, LOG, ERROR. Other subcommands
     answer the unknown-subcommand error. OBJECT's address is the Python id and its
     serializedlength assumes no LZF compression.
@@ -1222,6 +1222,23 @@ def cmd_debug(c, argv):
             secs = 0.0
         if secs > 0:
             time.sleep(secs)
+        return OK
+    if sub == b"populate" and 3 <= argc <= 5:
+        # DEBUG POPULATE count [prefix] [size]: key "<prefix>:<j>" = "value:<j>", cut or
+        # zero-padded to size; existing keys are skipped; no dirty (as in Redis)
+        positive = "ERR value is out of range, must be positive"
+        count = _getlong(argv[2], 0, 2**63 - 1, positive)
+        size = _getlong(argv[4], 0, 2**63 - 1, positive) if argc == 5 else 0
+        prefix = argv[3].split(b"\0", 1)[0] if argc >= 4 else b"key"
+        db = c.db
+        for j in range(count):
+            key = b"%b:%d" % (prefix, j)
+            if db.lookup(key) is not None:
+                continue
+            value = b"value:%d" % j
+            if size:
+                value = value[:size].ljust(size, b"\0")
+            db.add(key, value)
         return OK
     if sub == b"set-active-expire" and argc == 3:
         server.active_expire_enabled = bool(keyspecs._atoi(argv[2]))
