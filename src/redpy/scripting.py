@@ -1096,7 +1096,7 @@ class Engine:
         raw = args[i] if i < len(args) else None
         v = lualibs.lua_tonumber(raw)  # luaL_checknumber: numbers and numeric strings
         if v is None:
-            got = "no value" if i >= len(args) else _lua_typename(raw)
+            got = "no value" if i >= len(args) else lualibs.lua_typename(raw)
             raise _BitError(b"bad argument #%d to '%b' (number expected, got %b)" % (i + 1, fname, got.encode()))
         # LuaBitOp's barg: the low 32 bits of the double n + 2^52 + 2^51 (round half to
         # even modulo 2^32 for ordinary numbers; what the bits say for the others)
@@ -1266,14 +1266,14 @@ class Engine:
                     elif isinstance(k, (int, float)) and not isinstance(k, bool):
                         out.append(b'"' + _json_number(k, cfg) + b'"')
                     else:
-                        raise _BitError(b"Cannot serialise %b: table key must be a number or string" % _lua_typename(k).encode())
+                        raise _BitError(b"Cannot serialise %b: table key must be a number or string" % lualibs.lua_typename(k).encode())
                     out.append(b":")
                     self._json(val, out, depth, cfg)
                 out.append(b"}")
             elif self.rawequal(v, self.null):
                 out.append(b"null")
             else:
-                raise _BitError(b"Cannot serialise %b: type not supported" % _lua_typename(v).encode())
+                raise _BitError(b"Cannot serialise %b: type not supported" % lualibs.lua_typename(v).encode())
 
     def _cjson_decode(self, cfg, *args):
         if len(args) != 1:
@@ -1282,7 +1282,7 @@ class Engine:
         if isinstance(s, (int, float)) and not isinstance(s, bool):
             s = _num_to_bytes(s)
         if not isinstance(s, bytes):
-            return self._throw_pos(b"bad argument #1 to 'decode' (string expected, got %b)" % _lua_typename(s).encode())
+            return self._throw_pos(b"bad argument #1 to 'decode' (string expected, got %b)" % lualibs.lua_typename(s).encode())
         decoder = lualibs.CjsonDecoder(s, cfg.decode_max_depth, bool(cfg.invalid_decode), self.lua.table, self.null)
         try:
             with _deep_recursion():
@@ -1405,21 +1405,6 @@ def _pack_double(d: float) -> bytes:
 def _s32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _lua_typename(v) -> str:
-    if v is None:
-        return "nil"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, bytes):
-        return "string"
-    kind = lupa.lua_type(v)
-    if kind is None and callable(v):
-        return "function"  # a library function (a C function in Redis)
-    return kind or "userdata"
 
 
 @contextlib.contextmanager

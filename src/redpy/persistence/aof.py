@@ -270,14 +270,9 @@ def incr_name(server, seq: int) -> str:
 
 
 def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    from .rdb import fsync_dir
+
+    fsync_dir(path)
 
 
 def persist_manifest(server, m: Manifest) -> None:

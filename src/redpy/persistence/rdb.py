@@ -500,14 +500,7 @@ def save_to(server, path: str, temp_name: str | None = None) -> None:
         except OSError:
             pass
         raise
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    fsync_dir(directory)
 
 
 # ====================================================================== reading
@@ -1302,6 +1295,18 @@ def function_loader(server, replace: bool = False):
             raise RdbError("Failed loading library, " + _err_text(e), offset) from None
 
     return on_function, install
+
+
+def fsync_dir(path: str) -> None:
+    """fsync a directory (after a rename in it); a failure is ignored, as in Redis."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def _err_text(e) -> str:
