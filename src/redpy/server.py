@@ -218,6 +218,8 @@ class Server:
         # INFO stats' fork figures and LATENCY DOCTOR's fork rate (GB/s), as Redis
         # computes them after each fork
         self.stat_fork_rate = 0.0
+        self.stat_fork_time = 0  # µs, the latest fork (INFO latest_fork_usec)
+        self.stat_total_forks = 0
         self.stat_total_eviction_exceeded_time = 0  # µs
         self.stat_last_eviction_exceeded_time = 0.0  # monotonic start, 0 when under
         self.stat_keyspace_hits = 0
@@ -337,6 +339,17 @@ class Server:
     def aof_flush(self) -> None:
         """Write (and per appendfsync, fsync) the AOF buffer: before replies go out."""
         _aof_flush(self)
+
+    def forked(self, started_ns: int) -> None:
+        """After a fork in the parent (BGSAVE, BGREWRITEAOF): Redis's fork statistics,
+        the fork rate LATENCY DOCTOR judges, and the "fork" latency event."""
+        usec = (time.perf_counter_ns() - started_ns) // 1000
+        self.stat_fork_time = usec
+        self.stat_total_forks += 1
+        from .evict import used_memory
+
+        self.stat_fork_rate = used_memory(self) * 1_000_000 / max(usec, 1) / (1024**3)
+        self.latency_sample("fork", usec // 1000)
 
     def latency_sample(self, event: str, ms: int) -> None:
         """Record a latency event if it reaches latency-monitor-threshold (LATENCY)."""

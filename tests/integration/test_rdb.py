@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import re
 import time
 
 import pytest
@@ -596,3 +597,27 @@ def test_lru_lfu_opcodes(policy, opcode):
                 p.stop()
         finally:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fork_statistics():
+    """BGSAVE counts a fork in INFO stats (total_forks, latest_fork_usec) as Redis does,
+    and CONFIG RESETSTAT clears both, on both servers."""
+    for kind in ("oracle", "redpy"):
+        p = ServerProcess(kind)
+        try:
+            c = p.conn()
+            stats = c.call("INFO", "stats")
+            assert b"total_forks:0\r\n" in stats and b"latest_fork_usec:0\r\n" in stats, kind
+            _ok(c.call("SET", "k", "v"))
+            assert c.call("BGSAVE") == b"+Background saving started\r\n"
+            deadline = time.time() + 20
+            while b"rdb_bgsave_in_progress:0" not in c.call("INFO", "persistence") and time.time() < deadline:
+                time.sleep(0.05)
+            stats = c.call("INFO", "stats")
+            assert b"total_forks:1\r\n" in stats, kind
+            assert int(re.search(rb"latest_fork_usec:(\d+)", stats).group(1)) > 0, kind
+            _ok(c.call("CONFIG", "RESETSTAT"))
+            stats = c.call("INFO", "stats")
+            assert b"total_forks:0\r\n" in stats and b"latest_fork_usec:0\r\n" in stats, kind
+        finally:
+            p.stop()

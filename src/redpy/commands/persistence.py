@@ -116,6 +116,7 @@ def save_background(server) -> bool:
     server.dirty_before_bgsave = server.dirty
     server.lastbgsave_try = int(time.time())
     path = rdb_path(server)
+    fork_start = time.perf_counter_ns()
     try:
         pid = os.fork()
     except OSError as e:
@@ -131,6 +132,7 @@ def save_background(server) -> bool:
             code = 1
         finally:
             os._exit(code)
+    server.forked(fork_start)
     log.info("Background saving started by pid %d", pid)
     server.rdb_child_pid = pid
     server.rdb_bgsave_in_progress = True

@@ -728,6 +728,7 @@ def rewrite_background(server) -> bool:
         aof.last_bgrewrite_status = "err"
         return False
     aof.rewrite_time_start = time.monotonic()
+    fork_start = time.perf_counter_ns()
     try:
         pid = os.fork()
     except OSError as e:
@@ -746,6 +747,7 @@ def rewrite_background(server) -> bool:
             code = 1
         finally:
             os._exit(code)
+    server.forked(fork_start)
     log.info("Background append only file rewriting started by pid %d", pid)
     aof.child_pid = pid
     aof.rewrite_scheduled = False
