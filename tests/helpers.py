@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -134,6 +135,9 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> N
     raise RuntimeError(f"server on port {port} did not start")
 
 
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGFPE, signal.SIGILL}
+
+
 class ServerProcess:
     """A redis-server (the oracle) or redpy-server subprocess on a free port."""
 
@@ -165,6 +169,15 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if self.proc.returncode is not None and -self.proc.returncode in _CRASH_SIGNALS:
+            # the server died of a signal (a crash): keep its log, and show its end
+            kept = os.path.join(tempfile.gettempdir(), f"{self.kind}-crash-{self.proc.pid}.log")
+            shutil.copy(os.path.join(self.dir, "server.log"), kept)
+            with open(kept, "rb") as f:
+                tail = f.read()[-6000:].decode(errors="replace")
+            sys.__stderr__.write(
+                f"\n{self.kind} (pid {self.proc.pid}) died of signal {-self.proc.returncode}; log kept in {kept}:\n{tail}\n"
+            )
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def alive(self) -> bool:

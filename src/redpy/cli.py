@@ -10,6 +10,7 @@ with Redis's "*** FATAL CONFIG FILE ERROR ***" message naming the line.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import sys
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         print("redpy-server does not daemonize: run it under a supervisor (daemonize no)", file=sys.stderr)
         return 1
     setup_logging(config)
+    # A fatal signal (a crash in a C extension) prints every thread's Python stack to
+    # stderr, as Redis prints its crash report, instead of dying silently.
+    faulthandler.enable()
     log = logging.getLogger("redpy")
     log.info("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
     log.info("Redis version=%s, bits=64, commit=00000000, modified=0, pid=%d, just started (redpy %s)",
