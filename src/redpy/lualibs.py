@@ -426,6 +426,16 @@ def _is_array(items) -> bool:
     return mx == count
 
 
+def _mp_header(out: bytearray, n: int, fix: int, b16: bytes, b32: bytes) -> None:
+    """An array or map header: fixarray/fixmap up to 15, then 16- and 32-bit lengths."""
+    if n <= 15:
+        out.append(fix | n)
+    elif n <= 65535:
+        out += b16 + n.to_bytes(2, "big")
+    else:
+        out += b32 + (n & 0xFFFFFFFF).to_bytes(4, "big")
+
+
 def _mp_encode(v, out: bytearray, level: int) -> None:
     if isinstance(v, bytes):
         _mp_bytes(v, out)
@@ -435,24 +445,13 @@ def _mp_encode(v, out: bytearray, level: int) -> None:
         _mp_number(v, out)
     elif v is not None and lupa.lua_type(v) == "table" and level != _MAX_NESTING:
         items = list(v.items())
+        n = len(items)
         if _is_array(items):
-            n = len(items)
-            if n <= 15:
-                out.append(0x90 | n)
-            elif n <= 65535:
-                out += b"\xdc" + n.to_bytes(2, "big")
-            else:
-                out += b"\xdd" + (n & 0xFFFFFFFF).to_bytes(4, "big")
+            _mp_header(out, n, 0x90, b"\xdc", b"\xdd")
             for j in range(1, n + 1):
                 _mp_encode(v[j], out, level + 1)
         else:
-            n = len(items)
-            if n <= 15:
-                out.append(0x80 | n)
-            elif n <= 65535:
-                out += b"\xde" + n.to_bytes(2, "big")
-            else:
-                out += b"\xdf" + (n & 0xFFFFFFFF).to_bytes(4, "big")
+            _mp_header(out, n, 0x80, b"\xde", b"\xdf")
             for k, val in items:
                 _mp_encode(k, out, level + 1)
                 _mp_encode(val, out, level + 1)

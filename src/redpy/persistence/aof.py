@@ -964,6 +964,18 @@ class _Format(Exception):
     pass
 
 
+
+def _header_line(data, pos: int, start: int) -> tuple[int, int]:
+    """The number after a '*' or '$' at pos, and where the next line starts; _Truncated
+    or _Format (reported at the request's start) when the line is cut or not a number."""
+    e = data.find(b"\r\n", pos)
+    if e < 0:
+        raise _Truncated(start)
+    try:
+        return int(data[pos + 1 : e]), e + 2
+    except ValueError:
+        raise _Format(start) from None
+
 def parse_commands(data, pos: int = 0):
     """Yield (start, end, argv) for each command from pos; annotations are skipped.
 
@@ -983,32 +995,18 @@ def parse_commands(data, pos: int = 0):
             continue
         if ch != 42:  # '*'
             raise _Format(start)
-        e = find(b"\r\n", pos)
-        if e < 0:
-            raise _Truncated(start)
-        try:
-            argc = int(data[pos + 1 : e])
-        except ValueError:
-            raise _Format(start) from None
+        argc, pos = _header_line(data, pos, start)
         if argc < 1:
             raise _Format(start)
-        pos = e + 2
         argv = []
         for _ in range(argc):
             if pos >= n:
                 raise _Truncated(start)
             if data[pos] != 36:  # '$'
                 raise _Format(start)
-            e = find(b"\r\n", pos)
-            if e < 0:
-                raise _Truncated(start)
-            try:
-                ln = int(data[pos + 1 : e])
-            except ValueError:
-                raise _Format(start) from None
+            ln, pos = _header_line(data, pos, start)
             if ln < 0:
                 raise _Format(start)
-            pos = e + 2
             if pos + ln + 2 > n:
                 raise _Truncated(start)
             argv.append(bytes(data[pos : pos + ln]))
