@@ -58,6 +58,10 @@ _BIG_MULTIBULK = re.compile(rb"\*[0-9]{6}")
 _BULK_OVERHEAD = [len(b"$%d\r\n\r\n" % n) for n in range(1025)]
 _MULTIBULK_OVERHEAD = [len(b"*%d\r\n" % n) for n in range(1025)]
 _MULTIBULK_HEADER = [b"*%d\r\n" % n for n in range(257)]
+_JOIN = b"".join
+# parse_fast feeds this after a read: an empty RESP3 map, which hiredis makes {} only
+# when it starts a reply of its own, at a request boundary (the read holds no `%`).
+_END = b"%0\r\n"
 
 _LL = re.compile(rb"-?[1-9][0-9]{0,18}|0")
 LLONG_MIN = -(2**63)
@@ -91,6 +95,7 @@ class RequestParser:
         "pending",
         "had_error",
         "last_count",
+        "reader",
     )
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024):
@@ -106,6 +111,9 @@ class RequestParser:
         self.auth_required = False
         self.pending: list[list[bytes]] = []
         self.last_count = 0  # requests in the last read parse_fast took (its guess)
+        # parse_fast's hiredis reader: empty between reads, replaced after any read it
+        # did not take whole (it may hold a partial request or an error)
+        self.reader = hiredis.Reader() if hiredis is not None else None
 
     def buffered(self) -> int:
         """Bytes held for requests not yet complete (client-query-buffer-limit)."""
@@ -116,20 +124,68 @@ class RequestParser:
 
         hiredis parses RESP in C but accepts more than Redis does (other element types,
         RESP3 aggregates), and preallocates aggregates (see _BIG_AGGREGATE). So its
-        result is trusted only if it is exactly what the canonical encoding of the
-        parsed requests would be; anything else (partial requests, inline requests,
-        anything unusual) returns None and goes to the exact parser. hiredis keeps no
-        state between calls.
+        result is trusted only when it can only be what Redis parses; anything else
+        (partial requests, inline requests, anything unusual) returns None and goes to
+        the exact parser. hiredis's lengths and counts are as strict as Redis's (no
+        sign, no leading zero), and like Redis it skips the two bytes after a bulk
+        unchecked.
 
-        The check: when the read holds none of the bytes `=~>|%` (verbatim strings and
-        the RESP3 aggregates), every request hiredis returns as a list of bytes was a
-        `*` aggregate (its count is parsed strictly: no sign, no leading zero) of
-        elements that are `$` bulks (strict lengths too) or `+`/`(` lines, which are
-        shorter than the bulk they would be. So the read is canonical exactly when its
-        length is the canonical length of the requests: counting that costs a few C
-        loops, not a re-encoding. Other reads are re-encoded and compared.
+        The check: hiredis makes bytes of `$` bulks but also of `+` and `(` lines and
+        `=` verbatim strings, and lists of `*` but also of `~` sets (and `|`, `>`, `%`
+        are RESP3 aggregates). A read that holds none of the bytes `+(=~|%>` can only
+        hold `$` bulks, `*` aggregates and elements that hiredis makes into other types
+        (integers, doubles, booleans, nulls, errors); so when every request is a list
+        of bytes it is exactly what Redis parses: one C join proves it. Reads holding
+        those bytes (in payloads, mostly) are checked by length (_parse_fast_checked).
+        That the read ends between requests is proven by a marker fed after it (_END).
         """
-        if len(data.translate(None, b"=~>|%")) != len(data):
+        if 43 in data or 40 in data or 61 in data or 126 in data or 124 in data or 37 in data or 62 in data:
+            return self._parse_fast_checked(data)
+        if _BIG_MULTIBULK.search(data) is not None:
+            return None
+        reader = self.reader
+        guess = self.last_count
+        try:
+            if guess > 1:
+                # Clients send pipelines of a steady depth: wrapped in an aggregate of
+                # the last read's count, the requests come out of hiredis in one call.
+                reader.feed(_MULTIBULK_HEADER[guess])
+                reader.feed(data)
+                reader.feed(_END)
+                out = reader.gets()
+                if out is False or out[-1] == {}:  # fewer requests than guessed
+                    self.reader = hiredis.Reader()
+                    self.last_count = 0
+                    return self.parse_fast(data)
+            else:
+                reader.feed(data)
+                reader.feed(_END)
+                out = []
+            append = out.append
+            request = reader.gets()
+            while type(request) is list:
+                append(request)
+                request = reader.gets()
+            # The end marker parsed on its own: the read ended between requests, and
+            # the reader is empty again. None ("*-1") or [] ("*0") are requests Redis
+            # skips: left to the exact parser, as their canonical form is not a request.
+            if request != {} or type(request) is not dict or not all(out):
+                self.reader = hiredis.Reader()
+                return None
+            # a TypeError unless every request is a list of bytes
+            b"".join(map(_JOIN, out))
+        except (hiredis.ProtocolError, TypeError):
+            self.reader = hiredis.Reader()
+            return None
+        self.last_count = len(out) if len(out) < len(_MULTIBULK_HEADER) else 0
+        return out
+
+    def _parse_fast_checked(self, data: bytes) -> list[list[bytes]] | None:
+        """parse_fast for a read holding some of the bytes `+(=~|%>`: hiredis's result
+        is trusted when its canonical length is the read's length (`+`/`(` lines are
+        shorter than the bulk they would be), or, for reads with RESP3 aggregate or
+        verbatim bytes, when its re-encoding is the read."""
+        if 61 in data or 126 in data or 124 in data or 37 in data or 62 in data:
             if _BIG_AGGREGATE.search(data) is not None:
                 return None
             exact = False
@@ -138,31 +194,15 @@ class RequestParser:
         else:
             exact = True
         reader = hiredis.Reader()
-        guess = self.last_count
         try:
-            if exact and guess > 1:
-                # Clients send pipelines of a steady depth: wrapped in an aggregate of
-                # the last read's count, the requests come out of hiredis in one call.
-                reader.feed(_MULTIBULK_HEADER[guess])
-                reader.feed(data)
-                out = reader.gets()
-                if out is False:  # fewer requests than guessed, or a partial one
-                    self.last_count = 0
-                    return self.parse_fast(data)
-                if not all(out):
-                    return None  # "*0" or "*-1": requests Redis skips
-                request = reader.gets()
-            else:
-                reader.feed(data)
-                out = []
-                request = reader.gets()
+            reader.feed(data)
+            out = []
             append = out.append
+            request = reader.gets()
             while request:
                 append(request)
                 request = reader.gets()
-            # False: no more data. None ("*-1") or [] ("*0") are requests Redis skips:
-            # leave them to the exact parser, as their canonical form is not a request.
-            if request is not False or reader.has_data():
+            if request is not False or reader.has_data() or not out:
                 return None
             if exact:
                 if len(set(map(type, out))) != 1 or type(out[0]) is not list:
@@ -178,10 +218,7 @@ class RequestParser:
                 except IndexError:  # an element or a count beyond the tables
                     exact = False
                 else:
-                    if size != len(data):
-                        return None
-                    self.last_count = len(out) if len(out) < len(_MULTIBULK_HEADER) else 0
-                    return out
+                    return out if size == len(data) else None
             packed = b"".join(map(_pack, map(tuple, out)))
         except (hiredis.ProtocolError, TypeError, ValueError):
             return None

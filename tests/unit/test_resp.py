@@ -498,6 +498,11 @@ def test_fast_path_takes_canonical_reads(data):
         mb(b"GET", b"k") + b":1\r\n" + mb(b"GET", b"k"),
         mb(b"GET", b"k") * 2 + b"*1\r\n$4\r\nPI",
         mb(b"GET", b"k") * 16 + b"*1\r\n$4\r\nPI",
+        # partial requests whose lines are all complete (hiredis then holds no bytes)
+        mb(b"GET", b"k") + b"*3\r\n$1\r\na\r\n",
+        mb(b"GET", b"k") * 2 + b"*13\r\n" + mb(b"GET", b"k"),
+        mb(b"GET", b"k") + b":0\r\n*3\r\n$1\r\na\r\n",
+        mb(b"GET", b"k") * 16 + b"*2\r\n",
     ],
 )
 def test_fast_path_declines_what_it_cannot_vouch_for(data):
