@@ -59,12 +59,12 @@ class Client(asyncio.Protocol):
         "ctime",
         "last_interaction",
         "last_cmd",
-        "reply_mode",
-        "close_after_reply",
+        "_reply_mode",
+        "_close_after_reply",
         "closed",
         "backlog",
-        "blocked",
-        "paused",
+        "_blocked",
+        "_paused",
         "multi_dirty",
         "in_exec",
         "dirty_cas",
@@ -107,12 +107,12 @@ class Client(asyncio.Protocol):
         self.ctime = time.time()
         self.last_interaction = self.ctime
         self.last_cmd = None  # the last Command looked up (CLIENT LIST cmd=), None before any
-        self.reply_mode = REPLY_ON
-        self.close_after_reply = False
+        self._reply_mode = REPLY_ON
+        self._close_after_reply = False
         self.closed = False
         self.backlog: list[list[bytes]] = []
-        self.blocked = None  # the blocking state object while blocked
-        self.paused = False
+        self._blocked = None  # the blocking state object while blocked
+        self._paused = False
         self.multi_dirty = False  # a queued command was rejected: EXEC answers EXECABORT
         self.in_exec = False  # running EXEC's queue: blocking commands must not block
         self.dirty_cas = False  # a WATCHed key was modified: EXEC answers null
@@ -197,7 +197,7 @@ class Client(asyncio.Protocol):
                     requests = parser.pending
                     error = e
         if requests:
-            if self.backlog or self.blocked is not None or self.paused:
+            if self.backlog or (self.gate and (self._blocked is not None or self._paused)):
                 self.backlog.extend(requests)
             else:
                 self._run(requests)
@@ -255,7 +255,7 @@ class Client(asyncio.Protocol):
 
     def reply(self, value) -> None:
         """Queue one reply (any handler return value), honouring CLIENT REPLY."""
-        mode = self.reply_mode
+        mode = self._reply_mode
         if mode == REPLY_ON or mode == REPLY_SKIP_NEXT:
             self.out.append(encode(value, self.proto))
 
@@ -329,9 +329,12 @@ class Client(asyncio.Protocol):
 
     # ------------------------------------------------------------------ state
 
-    # dispatch skips the per-state checks (auth, MULTI, subscribed context, a busy
-    # script) unless `gate` is set. Setting `authenticated` or `multi` updates it; code that changes the
-    # subscriptions must call update_gate() afterwards.
+    # dispatch's fast path serves a client only while `gate` is false: it skips the
+    # per-state checks (auth, MULTI, subscribed context, a busy script) and the ones
+    # after each request (CLIENT REPLY, blocked, paused, closing). Setting
+    # `authenticated`, `multi`, `reply_mode`, `blocked`, `paused` or
+    # `close_after_reply` updates it; code that changes the subscriptions must call
+    # update_gate() afterwards.
 
     def update_gate(self) -> None:
         self.gate = (
@@ -339,7 +342,48 @@ class Client(asyncio.Protocol):
             or self._multi is not None
             or bool(self.subscriptions or self.psubscriptions or self.ssubscriptions)
             or self.server.busy_script is not None
+            or self._reply_mode != REPLY_ON
+            or self._blocked is not None
+            or self._paused
+            or self._close_after_reply
         )
+
+    @property
+    def reply_mode(self) -> int:
+        return self._reply_mode
+
+    @reply_mode.setter
+    def reply_mode(self, value: int) -> None:
+        self._reply_mode = value
+        self.update_gate()
+
+    @property
+    def blocked(self):
+        """The blocking state object while blocked (blocking.py), None otherwise."""
+        return self._blocked
+
+    @blocked.setter
+    def blocked(self, value) -> None:
+        self._blocked = value
+        self.update_gate()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        self._paused = value
+        self.update_gate()
+
+    @property
+    def close_after_reply(self) -> bool:
+        return self._close_after_reply
+
+    @close_after_reply.setter
+    def close_after_reply(self, value: bool) -> None:
+        self._close_after_reply = value
+        self.update_gate()
 
     @property
     def authenticated(self) -> bool:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("redpy")
 
 _perf_ns = time.perf_counter_ns
+_NEVER = 1 << 62  # a duration no command reaches
 _OK = b"+OK\r\n"
 
 # Commands that run at once inside MULTI instead of being queued.
@@ -78,75 +79,48 @@ def _lookup_error(argv: list[bytes]) -> CommandError:
 
 
 def process_command(c: "Client", argv: list[bytes]) -> None:
-    """Run one request from a client and queue its reply.
+    """Run one request from a client and queue its reply (run_requests of one)."""
+    run_requests(c, [argv])
 
-    The fast path serves a plain command (no subcommands, not protected) from a client
-    in no special state (`c.gate`) while no server-wide hook is on (`server.hooked`:
-    check hooks, a pause, client tracking, propagation, monitors). Everything else
-    takes `_process_full`, which runs every check in Redis's order.
-    """
-    cmd = _PLAIN_AS_SENT.get(argv[0])
-    server = c.server
-    if cmd is None or c.gate or server.hooked:
-        return _process_full(c, argv)
-    c.last_cmd = cmd  # Redis sets lastcmd at lookup (CLIENT LIST's cmd=)
-    arity = cmd.arity
-    argc = len(argv)
-    if (arity > 0 and argc != arity) or argc < -arity:
-        return reject(
-            c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command")
-        )
-    # call(), inlined
-    dirty = server.dirty
-    start = _perf_ns()
-    try:
-        result = cmd.handler(c, argv)
-    except CommandError as e:
-        cmd.failed_calls += 1
-        server.stat_error(e.code)
-        result = e
-    except Exception:
-        result = _internal_error(c, cmd, argv)
-    duration = (_perf_ns() - start) // 1000
-    cmd.calls += 1
-    cmd.usec += duration
-    config = server.config
+
+def _alert_threshold(config) -> int:
+    """The shortest duration (microseconds) that needs the slowlog or the latency
+    monitor: run_requests compares each command's duration with it once."""
+    slow = config.slowlog_log_slower_than
+    alert = slow if slow >= 0 else _NEVER
+    if config.latency_monitor_threshold and alert > 1000:
+        alert = 1000
+    return alert
+
+
+def _record(c: "Client", cmd: Command, argv: list[bytes], duration: int) -> None:
+    """A command's statistics, slowlog entry and latency sample (call()'s bookkeeping)."""
+    config = c.server.config
     if config.latency_tracking:
-        cmd.latency[duration] += 1  # a defaultdict(int)
+        try:
+            cmd.hist[duration] += 1
+        except IndexError:
+            cmd.record_long(duration)
+    else:
+        cmd.untracked_calls += 1
+        cmd.untracked_usec += duration
     if duration >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-        server.slowlog_push(c, argv, duration)
+        c.server.slowlog_push(c, argv, duration)
     if duration >= 1000 and config.latency_monitor_threshold:
-        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
-    if server.hooked:  # the command turned a hook on
-        if server.propagating and (server.dirty != dirty or server.prop_pending):
-            server.propagate(c, cmd, argv, server.dirty != dirty)
-        if server.monitors and not cmd.skip_monitor:
-            server.feed_monitors(c, argv)
-    if result is not NO_REPLY:
-        if c.reply_mode == 0:
-            t = type(result)
-            if t is bytes:
-                n = len(result)
-                c.out.append(
-                    b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result)
-                )
-            elif result is OK:
-                c.out.append(_OK)
-            elif t is int and -1 <= result <= 1023:
-                c.out.append(_INT_CACHE[result + 1])
-            else:
-                c.out.append(encode(result, c.proto))
-        else:
-            c.reply(result)
-    if server.ready_keys:
-        # Keys made ready by this command (or transaction) serve blocked clients now,
-        # after the command is complete, as Redis's handleClientsBlockedOnKeys does.
-        server.serve_ready_keys()
+        c.server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
 
 
 def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
-    """Run a client's requests in order (Client._run): process_command's fast path,
-    inlined in one loop, with the loop's invariants hoisted out of it.
+    """Run a client's requests in order (Client._run).
+
+    The fast path serves a plain command (no subcommands, not protected) from a client
+    in no special state (`c.gate`: not authenticated, in MULTI, subscribed, a busy
+    script, CLIENT REPLY not ON, blocked, paused, closing) while no server-wide hook is
+    on (`server.hooked`: check hooks, a pause, client tracking, propagation,
+    monitors). Everything else takes `_process_full`, which runs every check in
+    Redis's order. What the fast path reads of the configuration is read once per
+    batch, and again after a request that took the full path (the only way the
+    configuration can change).
 
     After each request, CLIENT REPLY SKIP's state advances; a request that blocks the
     client (BLPOP, CLIENT PAUSE) or closes it stops the loop, and the requests after it
@@ -163,6 +137,8 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
     plain = _PLAIN_AS_SENT.get
     perf_ns = _perf_ns
     config = server.config
+    tracking = config.latency_tracking
+    alert = _alert_threshold(config)
     i = 0
     start = perf_ns()
     for argv in requests:
@@ -170,15 +146,17 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
         cmd = plain(argv[0])
         if cmd is None or c.gate or server.hooked:
             _process_full(c, argv)
+            tracking = config.latency_tracking
+            alert = _alert_threshold(config)
             start = perf_ns()
         else:
-            # process_command's fast path (keep the two alike)
-            c.last_cmd = cmd
+            c.last_cmd = cmd  # Redis sets lastcmd at lookup (CLIENT LIST's cmd=)
             arity = cmd.arity
             argc = len(argv)
             if (arity > 0 and argc != arity) or argc < -arity:
                 reject(c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command"))
             else:
+                # call(), inlined
                 dirty = server.dirty
                 try:
                     result = cmd.handler(c, argv)
@@ -191,41 +169,44 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
                 end = perf_ns()
                 duration = (end - start) // 1000
                 start = end
-                cmd.calls += 1
-                cmd.usec += duration
-                if config.latency_tracking:
-                    cmd.latency[duration] += 1
-                if duration >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-                    server.slowlog_push(c, argv, duration)
-                if duration >= 1000 and config.latency_monitor_threshold:
-                    server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+                if tracking:
+                    try:
+                        cmd.hist[duration] += 1
+                    except IndexError:
+                        cmd.record_long(duration)
+                else:
+                    cmd.untracked_calls += 1
+                    cmd.untracked_usec += duration
+                if duration >= alert:
+                    if duration >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+                        server.slowlog_push(c, argv, duration)
+                    if duration >= 1000 and config.latency_monitor_threshold:
+                        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
                 if server.hooked:  # the command turned a hook on
                     if server.propagating and (server.dirty != dirty or server.prop_pending):
                         server.propagate(c, cmd, argv, server.dirty != dirty)
                     if server.monitors and not cmd.skip_monitor:
                         server.feed_monitors(c, argv)
+                # CLIENT REPLY is ON: c.gate is false
                 if result is not NO_REPLY:
-                    if c.reply_mode == 0:
-                        t = type(result)
-                        if t is bytes:
-                            n = len(result)
-                            out.append(b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result))
-                        elif result is OK:
-                            out.append(_OK)
-                        elif t is int and -1 <= result <= 1023:
-                            out.append(_INT_CACHE[result + 1])
-                        else:
-                            out.append(encode(result, c.proto))
+                    t = type(result)
+                    if t is bytes:
+                        n = len(result)
+                        out.append(b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result))
+                    elif result is OK:
+                        out.append(_OK)
+                    elif t is int and -1 <= result <= 1023:
+                        out.append(_INT_CACHE[result + 1])
                     else:
-                        c.reply(result)
+                        out.append(encode(result, c.proto))
                 if server.ready_keys:
                     server.serve_ready_keys()
                     start = perf_ns()
-        if c.reply_mode or c.blocked is not None or c.paused or c.close_after_reply:
-            if c.reply_mode > 1 and not c.paused:
+        if c.gate:
+            if c._reply_mode > 1 and not c._paused:
                 c.request_done()  # REPLY_SKIP_NEXT / REPLY_SKIP
-            if c.blocked is not None or c.paused or c.close_after_reply:
-                if not c.close_after_reply:
+            if c._blocked is not None or c._paused or c._close_after_reply:
+                if not c._close_after_reply:
                     c.backlog.extend(requests[i:])
                 return
 
@@ -297,21 +278,13 @@ def _process_full(c: "Client", argv: list[bytes]) -> None:
         result = e
     except Exception:
         result = _internal_error(c, cmd, argv)
-    duration = (_perf_ns() - start) // 1000
-    cmd.calls += 1
-    cmd.usec += duration
-    if server.config.latency_tracking:
-        cmd.latency[duration] += 1
-    if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-        server.slowlog_push(c, argv, duration)
-    if duration >= 1000 and server.config.latency_monitor_threshold:
-        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+    _record(c, cmd, argv, (_perf_ns() - start) // 1000)
     if server.propagating and (server.dirty != dirty or server.prop_pending):
         server.propagate(c, cmd, argv, server.dirty != dirty)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     if result is not NO_REPLY:
-        if c.reply_mode == 0:
+        if c._reply_mode == 0:
             c.out.append(encode(result, c.proto))
         else:
             c.reply(result)
@@ -405,16 +378,8 @@ def call(c: "Client", cmd: Command, argv: list[bytes]):
         result = e
     except Exception:
         result = _internal_error(c, cmd, argv)
-    duration = (_perf_ns() - start) // 1000
-    cmd.calls += 1
-    cmd.usec += duration
-    if server.config.latency_tracking:
-        cmd.latency[duration] += 1
     c.last_cmd = cmd
-    if duration >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-        server.slowlog_push(c, argv, duration)
-    if duration >= 1000 and server.config.latency_monitor_threshold:
-        server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
+    _record(c, cmd, argv, (_perf_ns() - start) // 1000)
     if server.propagating and (server.dirty != dirty or server.prop_pending):
         server.propagate_inner(c, cmd, argv, server.dirty != dirty)
     if server.monitors and not cmd.skip_monitor:

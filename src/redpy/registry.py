@@ -18,7 +18,6 @@ subcommand answers exactly like an unknown one.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from importlib import resources
 from typing import Callable
 
@@ -82,6 +81,10 @@ _FLAG_ATTRS = (
 )
 
 
+# Durations (microseconds) counted in Command.hist's list; longer ones in a dict.
+HIST_SIZE = 64
+
+
 class Command:
     """One entry of the command table: a command or a subcommand."""
 
@@ -102,13 +105,13 @@ class Command:
         "order",
         "_info",
         "_docs",
-        # per-command statistics (INFO commandstats)
-        "calls",
-        "usec",
+        # per-command statistics (INFO commandstats; see record_long and reset_stats)
+        "hist",
+        "hist_long",
+        "untracked_calls",
+        "untracked_usec",
         "rejected_calls",
         "failed_calls",
-        # duration in microseconds -> calls (INFO latencystats, LATENCY HISTOGRAM; hdr.py)
-        "latency",
     ) + _FLAG_ATTRS
 
     def __init__(self, fullname: str, handler: Callable | None):
@@ -137,8 +140,43 @@ class Command:
         self._docs = TABLE["docs"].get(fullname)
         self.key_specs = _typed(info[8])
         self.group = _typed({"m": self._docs["m"]}).get(b"group", b"").decode() if self._docs else ""
-        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
-        self.latency: dict[int, int] = defaultdict(int)
+        self.reset_stats()
+
+    # Statistics. Dispatch records a call taking d microseconds, while latency-tracking
+    # is on, as `cmd.hist[d] += 1` (an IndexError from d >= HIST_SIZE: record_long),
+    # and while it is off as untracked_calls/untracked_usec. One increment per call is
+    # all the hot path pays: calls and usec are sums over the histogram.
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT (and a new command): every counter to zero."""
+        self.hist = [0] * HIST_SIZE
+        self.hist_long: dict[int, int] = {}  # duration >= HIST_SIZE -> calls
+        self.untracked_calls = self.untracked_usec = 0
+        self.rejected_calls = self.failed_calls = 0
+
+    def record_long(self, duration: int) -> None:
+        self.hist_long[duration] = self.hist_long.get(duration, 0) + 1
+
+    @property
+    def latency(self) -> dict[int, int]:
+        """Duration in microseconds -> calls, of the calls made while latency-tracking
+        was on (INFO latencystats, LATENCY HISTOGRAM; hdr.py)."""
+        out = {d: n for d, n in enumerate(self.hist) if n}
+        out.update(self.hist_long)
+        return out
+
+    @property
+    def calls(self) -> int:
+        return sum(self.hist) + sum(self.hist_long.values()) + self.untracked_calls
+
+    @property
+    def usec(self) -> int:
+        hist = self.hist
+        return (
+            sum(map(int.__mul__, range(HIST_SIZE), hist))
+            + sum(d * n for d, n in self.hist_long.items())
+            + self.untracked_usec
+        )
 
     def info_reply(self) -> list:
         """This command's COMMAND INFO entry, with only the implemented subcommands."""

@@ -20,7 +20,7 @@ import random
 import signal
 import sys
 import time
-from collections import defaultdict, deque
+from collections import deque
 
 from . import __version__
 from .connection import Client
@@ -231,8 +231,7 @@ class Server:
         from .registry import all_commands
 
         for cmd in all_commands():
-            cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
-            cmd.latency = defaultdict(int)
+            cmd.reset_stats()
 
     def stat_error(self, code: bytes) -> None:
         """Count an error reply by its code (INFO errorstats), as afterErrorReply does."""
