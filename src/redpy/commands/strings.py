@@ -435,7 +435,9 @@ def cmd_append(c, argv):
 
 def _incr(c, key: bytes, delta: int):
     db = c.db
-    v = db.lookup(key)
+    v = db.data.get(key)
+    if v is not None and (db.expires or db.touch is not None):
+        v = db.lookup(key)  # an expired key goes; LRU/LFU clocks (evict.py)
     if v is None:
         current = 0
     else:

@@ -164,7 +164,10 @@ def _zadd_generic(c, argv, incr: bool):
     scoreidx = 2
     argc = len(argv)
     while scoreidx < argc:
-        opt = argv[scoreidx].lower()
+        opt = argv[scoreidx]
+        if opt[:1].isdigit():
+            break  # a score: the options are over
+        opt = opt.lower()
         if opt == b"nx":
             nx = True
         elif opt == b"xx":
