@@ -482,13 +482,20 @@ def encode(v, proto: int = 2) -> bytes:
 
 
 def _bulks(items) -> bytes | None:
-    """The elements of an array that holds only bytes of at most 1024 bytes, encoded as
-    bulks with one join (no Python loop); None for any other array."""
+    """The elements of a non-empty array that holds only bytes, encoded as bulks with
+    one join (no Python loop); None for any other array (or elements over 1024 bytes
+    of different lengths)."""
     if _TYPES_OF(map(type, items)) != _ONLY_BYTES:  # bytes subclasses (Simple, ...) are not bulks
         return None
+    lens = list(map(len, items))
+    size = lens[0]
+    if size == min(lens) == max(lens):
+        # elements of one length (ids, fixed-width values): one separator joins them
+        head = b"$%d\r\n" % size
+        return b"".join((head, (b"\r\n" + head).join(items), _CRLF))
     parts = [None] * (2 * len(items))
     try:
-        parts[0::2] = map(_DOLLAR_CACHE.__getitem__, map(len, items))
+        parts[0::2] = map(_DOLLAR_CACHE.__getitem__, lens)
     except IndexError:  # a longer element
         return None
     parts[1::2] = items

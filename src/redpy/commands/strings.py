@@ -450,24 +450,23 @@ def _incr(c, key: bytes, delta: int):
             current = string2ll(bytes(v)) if len(v) <= 20 else None
             if current is None:
                 raise CommandError(NOT_INTEGER)
-    if (delta < 0 and current < 0 and delta < LLONG_MIN - current) or (
-        delta > 0 and current > 0 and delta > LLONG_MAX - current
-    ):
+    new = current + delta  # Python ints do not wrap: Redis's overflow test, after the fact
+    if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(OVERFLOW)
-    new = current + delta
-    if c.server.config.notify_keyspace_events:
+    server = c.server
+    if server.config.notify_keyspace_events:
         if v is None:
             db.add(key, b"%d" % new)
         else:
             db.data[key] = b"%d" % new
             db.signal_modified(key)
-        notify(c.server, NOTIFY_STRING, b"incrby", key, db.id)
-        c.server.dirty += 1
+        notify(server, NOTIFY_STRING, b"incrby", key, db.id)
+        server.dirty += 1
         return new
     db.data[key] = b"%d" % new
-    if db.watched or db.server.tracking_table or db.server.key_hook is not None:  # (key_hook: evict.py)
+    if db.watched or server.tracking_table or server.key_hook is not None:  # (key_hook: evict.py)
         db.signal_modified(key)
-    c.server.dirty += 1
+    server.dirty += 1
     return new
 
 
