@@ -1065,11 +1065,9 @@ def load_file(server, path: str, last: bool, c) -> str:
             log.info("Reading the remaining AOF tail...")
     multi_start = -1
     queued = None
-    valid_up_to = pos
     try:
         for start, end, argv in parse_commands(data, pos):
             if argv is None:
-                valid_up_to = end
                 continue
             lname = argv[0].lower()
             cmd = COMMANDS.get(lname)
@@ -1081,20 +1079,17 @@ def load_file(server, path: str, last: bool, c) -> str:
             if lname == b"multi":
                 multi_start = start
                 queued = []
-                valid_up_to = end
                 continue
             if lname == b"exec" and queued is not None:
                 for qcmd, qargv in queued:
                     _run(c, qcmd, qargv, CommandError)
                 queued = None
                 multi_start = -1
-                valid_up_to = end
                 continue
             if queued is not None:
                 queued.append((cmd, argv))
                 continue
             _run(c, cmd, argv, CommandError)
-            valid_up_to = end
         if queued is not None:
             # a MULTI without its EXEC at the end: the transaction never completed
             raise _Truncated(multi_start)
