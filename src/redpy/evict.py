@@ -187,6 +187,26 @@ def frequency(db, key: bytes) -> int:
     return lfu_decr(db.server.config, word)
 
 
+def set_clock(db, key: bytes, lfu_freq: int, lru_idle: int) -> None:
+    """objectSetLRUOrLFU: a restored or loaded key's clock from RESTORE's FREQ/IDLETIME
+    or the file's FREQ/IDLE record (-1: none); under an LFU policy only a frequency
+    counts, under any other only an idle time. Nothing while no clocks run."""
+    acc = db.access
+    if acc is None:
+        return
+    server = db.server
+    if server.clocks_lfu:
+        if lfu_freq >= 0:
+            acc[key] = (lfu_minutes() << 8) | lfu_freq
+    elif lru_idle >= 0:
+        clock = server.lru_clock
+        stamp = clock - lru_idle
+        if stamp < 0:
+            # a wrapping clock: half-way round keeps the idle time large for a while
+            stamp = (clock + LRU_CLOCK_MAX // 2) % LRU_CLOCK_MAX
+        acc[key] = stamp
+
+
 def lookup_notouch(db, key: bytes, notify_miss: bool = True):
     """lookupKeyReadWithFlags(LOOKUP_NOTOUCH): lookup_read that leaves the clock alone."""
     acc = db.access

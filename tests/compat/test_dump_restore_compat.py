@@ -507,3 +507,27 @@ def test_function_restore_errors(fboth):
     assert _libraries(both.mine) == _libraries(both.oracle)
     both.check("FCALL", "f2", "0")
     both.check("FCALL", "f9", "0")
+
+
+def test_restore_and_reload_keep_lru_and_lfu_clocks(both):
+    """objectSetLRUOrLFU: RESTORE's IDLETIME (under an LRU policy) and FREQ (under an
+    LFU one) set the key's clock, and DEBUG RELOAD keeps it through the IDLE/FREQ
+    records of the file."""
+    try:
+        both.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        both.check("SET", "s", "v")
+        payload = _bulk(both.oracle.call("DUMP", "s"))
+        both.check("RESTORE", "idle", "0", payload, "IDLETIME", "1000")
+        both.check("RESTORE", "freq", "0", payload, "FREQ", "77")  # not an LFU policy: ignored
+        both.check("OBJECT", "IDLETIME", "idle")
+        both.check("DEBUG", "RELOAD")
+        both.check("OBJECT", "IDLETIME", "idle")
+        both.check("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+        both.check("RESTORE", "f2", "0", payload, "FREQ", "77")
+        both.check("RESTORE", "i2", "0", payload, "IDLETIME", "5")  # not an LRU policy: ignored
+        both.check("OBJECT", "FREQ", "f2")
+        both.check("DEBUG", "RELOAD")
+        both.check("OBJECT", "FREQ", "f2")
+        both.check("OBJECT", "FREQ", "i2")
+    finally:
+        both.check("CONFIG", "SET", "maxmemory-policy", "noeviction")

@@ -371,8 +371,8 @@ def _getll(arg: bytes) -> int:
 def cmd_restore(c, argv):
     """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
 
-    IDLETIME and FREQ are validated as Redis does; redpy keeps no LRU/LFU data, so
-    their values are not stored. Options are checked before the key, the key before
+    IDLETIME sets the key's LRU clock, FREQ its LFU counter, when the policy keeps
+    that kind of clock (evict.set_clock). Options are checked before the key, the key before
     the TTL, the TTL before the payload (Redis's order).
     """
     replace = absttl = False
@@ -426,6 +426,10 @@ def cmd_restore(c, argv):
                 server.rewrite_propagation([b"UNLINK" if server.config.lazyfree_lazy_server_del else b"DEL", key])
         return OK
     db.add(key, value)
+    if idle >= 0 or freq >= 0:
+        from ..evict import set_clock
+
+        set_clock(db, key, freq, idle)
     if ttl:
         db.set_expire(key, ttl)
         if not absttl and server.propagating:

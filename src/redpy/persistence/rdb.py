@@ -6,8 +6,8 @@ redis-bits, ctime, used-mem, aof-base (what SAVE/BGSAVE of a master without repl
 backlog writes: no repl-* fields); per non-empty db SELECTDB and RESIZEDB; per key an
 optional EXPIRETIME_MS, under an LRU (LFU) maxmemory-policy an IDLE (FREQ) opcode,
 the type, the key and the value; EOF; the CRC64 (0 when rdbchecksum is off). IDLE and
-FREQ carry what OBJECT IDLETIME / FREQ answer (evict.py's clocks); loading skips both,
-so loaded keys start with fresh clocks where Redis restores them. Function
+FREQ carry what OBJECT IDLETIME / FREQ answer (evict.py's clocks); loading gives them
+back to the keys (evict.set_clock) when the policy keeps that kind of clock. Function
 libraries (persistence/functions.py) follow the aux fields.
 
 Value encodings follow each type's `.encoding` like Redis: strings int-encoded when
@@ -1125,9 +1125,10 @@ def restore_payload(payload: bytes, config):
 
 
 def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, on_select=None,
-          on_function=None) -> dict:
-    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key and
-    on_function(code) for every function library.
+          on_function=None, on_clock=None) -> dict:
+    """Walk an RDB image; call on_key(dbid, key, value, expire_ms) for every key,
+    on_clock(dbid, key, lfu_freq, lru_idle) after it when the key had a FREQ or IDLE
+    record (the other is -1), and on_function(code) for every function library.
 
     Returns statistics. Raises RdbError at the first inconsistency.
     """
@@ -1141,7 +1142,7 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
         raise RdbError(f"Can't handle RDB format version {ver}", 0)
     r = Reader(buf, 9)
     dbid = 0
-    expire = -1
+    expire = lru_idle = lfu_freq = -1
     stats = {"keys": 0, "expires": 0, "version": ver}
     while True:
         t = r.byte()
@@ -1152,10 +1153,10 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
             expire = int.from_bytes(r.read(4), "little", signed=True) * 1000
             continue
         if t == OP_IDLE:
-            r.length()
+            lru_idle = r.length()
             continue
         if t == OP_FREQ:
-            r.byte()
+            lfu_freq = r.byte()
             continue
         if t == OP_SELECTDB:
             dbid = r.length()
@@ -1210,7 +1211,9 @@ def parse(buf: bytes, config, on_aux=None, on_key=None, check_crc: bool = True, 
             stats["expires"] += 1
         if value is not None and on_key:
             on_key(dbid, key, value, expire)
-        expire = -1
+            if on_clock is not None and (lru_idle >= 0 or lfu_freq >= 0):
+                on_clock(dbid, key, lfu_freq, lru_idle)
+        expire = lru_idle = lfu_freq = -1
     stats["end"] = r.pos
     if ver >= 5:
         stored = int.from_bytes(r.read(8), "little")
@@ -1241,6 +1244,12 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
         if expire != -1:
             db.expires[key] = expire
 
+    clocks = []  # (dbid, key, lfu_freq, lru_idle): applied once the keys are in
+
+    def on_clock(dbid, key, lfu_freq, lru_idle):
+        if key in dbs[dbid].data:
+            clocks.append((dbid, key, lfu_freq, lru_idle))
+
     on_function, install_functions = function_loader(server, replace_functions)
 
     # parse into fresh dicts first so that a corrupt file leaves the dataset untouched
@@ -1248,7 +1257,7 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
     for db in dbs:
         db.data, db.expires = {}, {}
     try:
-        stats = parse(buf, server.config, on_key=on_key, on_function=on_function)
+        stats = parse(buf, server.config, on_key=on_key, on_function=on_function, on_clock=on_clock)
         install_functions(stats["end"])
     except BaseException:
         for db, (d, e) in zip(dbs, saved):
@@ -1262,6 +1271,10 @@ def load_into(server, buf: bytes, replace_functions: bool = False) -> dict:
             if db.access is not None:
                 db.access.clear()
         recompute(server)  # maxmemory: estimate the loaded keys
+        from ..evict import set_clock
+
+        for dbid, key, lfu_freq, lru_idle in clocks:
+            set_clock(dbs[dbid], key, lfu_freq, lru_idle)
     return stats
 
 
