@@ -169,7 +169,10 @@ class Database:
         return False
 
     def signal_modified(self, key: bytes) -> None:
-        """signalModifiedKey: invalidate WATCH and client-side caches for key."""
+        """signalModifiedKey: invalidate WATCH and client-side caches for key.
+
+        Nothing to do while server.signals_on is false: hot write paths test it first.
+        """
         if self.watched:
             clients = self.watched.get(key)
             if clients:

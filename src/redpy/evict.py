@@ -261,6 +261,7 @@ def configure(server) -> None:
             db.access = None
     rebind(server)
     server.key_hook = key_written if (accounting or clocks) else None
+    server.update_signals()
     # the OOM check, after ACL's and before MISCONF's, as in processCommand
     hooks = tuple(h for h in server.check_hooks if h is not oom_check)
     if accounting:

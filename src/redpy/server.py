@@ -153,6 +153,11 @@ class Server:
         # blocked clients): flushed once at the end of the current read
         self.pending_flush: set[Client] = set()
         self.tracking_table: dict = {}
+        # True while db.signal_modified has anything to do (a WATCHed key in some db,
+        # tracked keys or BCAST prefixes, evict.py's key_hook): hot write paths call it
+        # only then. Set at once by whatever adds one of those; made exact again
+        # (possibly False) by update_signals, in the cron.
+        self.signals_on = False
         # client-side caching (tracking.py): clients with tracking on; while non-zero
         # dispatch sets current_client around each command, and invalidations caused by
         # that client's own command wait in tracking_pending until its reply is queued
@@ -206,6 +211,7 @@ class Server:
         from . import evict
 
         evict.init(self)
+        self.cron_hooks.append(self.update_signals)
 
     # ------------------------------------------------------------------ stats
 
@@ -442,6 +448,12 @@ class Server:
             c.blocked.cancel()
 
     # ------------------------------------------------------------------ cron
+
+    def update_signals(self) -> None:
+        """signals_on, exactly (see __init__)."""
+        self.signals_on = (
+            bool(self.tracking_table) or self.key_hook is not None or any(db.watched for db in self.dbs)
+        )
 
     def _schedule_cron(self) -> None:
         self._cron_handle = self.loop.call_later(1.0 / self.config.hz, self.cron)

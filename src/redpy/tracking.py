@@ -97,6 +97,7 @@ def enable(server, c, redirect: int, bcast: bool, optin: bool, optout: bool, nol
             state = table.prefixes.get(p)
             if state is None:
                 state = table.prefixes[p] = BcastState()
+                server.signals_on = True
             state.clients[c] = None
             if p not in t.prefixes:
                 t.prefixes.append(p)
@@ -192,6 +193,7 @@ def remember(c, cmd, argv) -> None:
     if not keys:
         return
     table = c.server.tracking_table
+    c.server.signals_on = True
     cid = c.id
     for key in keys:
         ids = table.get(key)

@@ -56,6 +56,36 @@ def test_watch_invalidated_by_other_client(both, oracle, redpy_server, proto):
         other.close()
 
 
+@pytest.mark.parametrize(
+    "setup, write",
+    [
+        (("SET", "w", "1"), ("SET", "w", "2")),
+        (("SET", "w", "1"), ("INCR", "w")),
+        (("SET", "w", "1"), ("MSET", "w", "2", "x", "3")),
+        (("RPUSH", "w", "a"), ("LPUSH", "w", "b")),
+        (("RPUSH", "w", "a", "b"), ("RPOP", "w")),
+        (("SADD", "w", "a"), ("SADD", "w", "b")),
+        (("HSET", "w", "f", "v"), ("HSET", "w", "g", "v")),
+        (("ZADD", "w", "1", "a"), ("ZADD", "w", "2", "a")),
+    ],
+)
+@pytest.mark.parametrize("delay", [0, 0.35])
+def test_watch_armed_at_once_and_past_the_cron(both, oracle, redpy_server, setup, write, delay):
+    """A WATCH is armed at once and stays armed past server cron ticks (hz 10), for
+    every write fast path (server.signals_on)."""
+    others = (oracle.conn(), redpy_server.conn())
+    both.check(*setup)
+    both.check("WATCH", "w")
+    time.sleep(delay)
+    for other in others:
+        other.call(*write)
+    both.check("MULTI")
+    both.check("EXISTS", "w")
+    both.check("EXEC")
+    for other in others:
+        other.close()
+
+
 def test_watch_flush_only_touches_existing_keys(both, oracle, redpy_server):
     others = (oracle.conn(), redpy_server.conn())
     both.check("WATCH", "absent")

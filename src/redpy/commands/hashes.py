@@ -84,7 +84,8 @@ def _hset_generic(c, argv) -> int:
                 created += 1
             h[field] = argv[i + 1]
     server = c.server
-    c.db.signal_modified(argv[1])
+    if server.signals_on:
+        c.db.signal_modified(argv[1])
     if server.config.notify_keyspace_events:
         notify(server, NOTIFY_HASH, b"hset", argv[1], c.db.id)
     server.dirty += (len(argv) - 2) // 2

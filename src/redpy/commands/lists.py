@@ -94,7 +94,7 @@ def _after_pop(c, key: bytes, lst: RList, removed: int, where: int) -> None:
             db.signal_modified(key)
     elif not lst:
         db.delete(key)
-    else:
+    elif server.signals_on:
         db.signal_modified(key)
     server.dirty += removed
 
@@ -120,7 +120,7 @@ def _push_generic(c, argv, where: int, xx: bool):
     server = c.server
     if new:
         _push_new(db, key, lst)
-    else:
+    elif server.signals_on:
         db.signal_modified(key)
     if server.config.notify_keyspace_events:
         notify(server, NOTIFY_LIST, b"lpush" if where == HEAD else b"rpush", key, db.id)

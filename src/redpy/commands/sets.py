@@ -58,7 +58,8 @@ def cmd_sadd(c, argv):
             added += 1
     if added:
         server = c.server
-        c.db.signal_modified(key)
+        if server.signals_on:
+            c.db.signal_modified(key)
         if server.config.notify_keyspace_events:
             notify(server, NOTIFY_SET, b"sadd", key, c.db.id)
         server.dirty += added

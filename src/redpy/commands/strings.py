@@ -181,7 +181,7 @@ def cmd_set(c, argv):
             server.dirty += 1
             return OK
         db.data[key] = argv[2]
-        if db.watched or server.tracking_table or server.key_hook is not None:  # (key_hook: evict.py)
+        if server.signals_on:
             db.signal_modified(key)
         server.dirty += 1
         return OK
@@ -464,7 +464,7 @@ def _incr(c, key: bytes, delta: int):
         server.dirty += 1
         return new
     db.data[key] = b"%d" % new
-    if db.watched or server.tracking_table or server.key_hook is not None:  # (key_hook: evict.py)
+    if server.signals_on:
         db.signal_modified(key)
     server.dirty += 1
     return new
@@ -562,7 +562,7 @@ def cmd_mset(c, argv):
         # The same without notifications, inlined: db.set() per key is most of MSET's time.
         data = db.data
         expires = db.expires
-        signal = db.watched or server.tracking_table or server.key_hook is not None  # (key_hook: evict.py)
+        signal = server.signals_on
         for i in range(1, len(argv), 2):
             key = argv[i]
             if expires:

@@ -123,6 +123,7 @@ def cmd_watch(c, argv):
         watchers = db.watched.get(key)
         if watchers is None:
             watchers = db.watched[key] = {}
+            c.server.signals_on = True
         if c not in watchers:
             watchers[c] = key in db.data and db.is_expired(key)
             c.watched_keys.append((db, key))

@@ -236,7 +236,8 @@ def _zadd_generic(c, argv, incr: bool):
     finally:
         if added or updated:
             server = c.server
-            db.signal_modified(key)
+            if server.signals_on:
+                db.signal_modified(key)
             if server.config.notify_keyspace_events:
                 notify(server, NOTIFY_ZSET, b"zincr" if incr else b"zadd", key, db.id)
             server.dirty += added + updated
