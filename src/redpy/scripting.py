@@ -22,6 +22,14 @@ luaMaskCountHook) that calls Engine._interrupt; past busy-reply-threshold it ser
 other clients (busy.py) and raises "Script killed by user with SCRIPT KILL..." once
 SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked for it (then at every line, so that
 pcall cannot keep the script alive). A script that finishes sooner never leaves Lua.
+The hook is the main thread's (debug.sethook): a loop inside a coroutine is not
+interrupted, unlike Redis's C hook, which coroutines inherit.
+
+Python callbacks (redis.*, cjson, cmsgpack, struct, bit, math.random) all go through
+_guard. lupa makes the Lua objects Python gets or makes while a coroutine runs on the
+coroutine's lua_State and frees them through it, so none may outlive the callback (the
+coroutine may be collected by then): errors go back into Lua as bytes, never as tables
+(see _guard, _LuaRaise).
 
 Over maxmemory (server.pre_command_oom_state, set by processCommand's OOM check) the
 first denyoom command a script calls fails with OOM unless the script has allow-oom
