@@ -1440,7 +1440,7 @@ def _guard(f):
         try:
             return f(*args)
         except _LuaRaise as e:
-            err = e.args if isinstance(e.args[0], bytes) else (b"internal error",)
+            err = e.args if e.args and isinstance(e.args[0], bytes) else (b"internal error",)
             _scrub(e)
         except Exception as e:  # a bug must not escape into the VM as a Python object
             log.error("internal error in a Lua callback: %r", e)
