@@ -22,6 +22,14 @@ luaMaskCountHook) that calls Engine._interrupt; past busy-reply-threshold it ser
 other clients (busy.py) and raises "Script killed by user with SCRIPT KILL..." once
 SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked for it (then at every line, so that
 pcall cannot keep the script alive). A script that finishes sooner never leaves Lua.
+The hook is the main thread's (debug.sethook): a loop inside a coroutine is not
+interrupted, unlike Redis's C hook, which coroutines inherit.
+
+Python callbacks (redis.*, cjson, cmsgpack, struct, bit, math.random) all go through
+_guard. lupa makes the Lua objects Python gets or makes while a coroutine runs on the
+coroutine's lua_State and frees them through it, so none may outlive the callback (the
+coroutine may be collected by then): errors go back into Lua as bytes, never as tables
+(see _guard, _LuaRaise).
 
 Over maxmemory (server.pre_command_oom_state, set by processCommand's OOM check) the
 first denyoom command a script calls fails with OOM unless the script has allow-oom
@@ -44,6 +52,8 @@ import re
 import struct
 import sys
 import time
+import traceback
+import types
 
 import lupa.lua51 as lupa
 
@@ -149,7 +159,14 @@ end
 -- the strings' metatable as scripts see it: read-only, its __index the string library
 dbg.getmetatable("").__metatable = proxy({__index = real.string})
 
-local unwrap
+-- The Lua value of an error a Python callback raised: its message, or the table
+-- {err = message} built here (the exception carries no Lua object: see _guard).
+local pyunwrap
+local function unwrap(e)
+  local v, as_table = pyunwrap(e)
+  if as_table then return {err = v} end
+  return v
+end
 local function error_handler(err)
   if type(err) == "userdata" and err ~= nullv then err = unwrap(err) end
   local info = userframe(2)
@@ -234,7 +251,7 @@ real.load = function(fn, name)
   if f then setfenv(f, G) end
   return f, e
 end
-local function set_unwrap(f) unwrap = f end
+local function set_unwrap(f) pyunwrap = f end
 
 -- luaMaskCountHook: every 100000 instructions ask the engine whether the script was
 -- killed (the engine serves the other clients once busy-reply-threshold is past);
@@ -391,8 +408,8 @@ class Engine:
         prelude = lua.eval("loadstring")(_PRELUDE.encode(), b"=redpy")(self.real, realof, self.null)
         (self.proxy, self.run, self.compile, self.G, self.wrap, self.mark, newenv, self.where,
          set_unwrap, set_hook, self.reset_hook, self.luafn) = prelude
-        set_unwrap(_unwrap)
-        set_hook(self._interrupt)
+        set_unwrap(_guard(_unwrap))
+        set_hook(_guard(self._interrupt))
         self.hooked = True  # as Redis, no hook while busy-reply-threshold is 0
         real = self.real
         real[b"redis"] = self.proxy(self._lua_functions(self._redis_lib(full=True)))
@@ -404,8 +421,8 @@ class Engine:
             name.encode(): getattr(self, "_bit_" + name) for name in _BIT_NAMES}))
         # math.random / randomseed are Redis's (redisLrand48), one sequence per server
         lmath = lua.globals()[b"math"]
-        lmath[b"random"] = self._math_random
-        lmath[b"randomseed"] = self._math_randomseed
+        lmath[b"random"] = _guard(self._math_random)
+        lmath[b"randomseed"] = _guard(self._math_randomseed)
         self.luafn(lmath)
         real[b"struct"] = self.proxy(self._table({
             b"pack": self._lib(lualibs.struct_pack),
@@ -447,7 +464,7 @@ class Engine:
     def _table(self, d: dict):
         t = self.lua.table()
         for k, v in d.items():
-            t[k] = v
+            t[k] = _guard(v) if isinstance(v, (types.FunctionType, types.MethodType)) else v
         return self.luafn(t)
 
     def _lua_functions(self, t):
@@ -460,21 +477,21 @@ class Engine:
         t[b"LOG_DEBUG"], t[b"LOG_VERBOSE"], t[b"LOG_NOTICE"], t[b"LOG_WARNING"] = 0, 1, 2, 3
         t[b"REDIS_VERSION"] = b"7.0.15"
         t[b"REDIS_VERSION_NUM"] = 0x07000F
-        t[b"log"] = self._log
+        t[b"log"] = _guard(self._log)
         if not full:
-            t[b"register_function"] = self._register_function
+            t[b"register_function"] = _guard(self._register_function)
             return t
-        t[b"setresp"] = self._setresp
+        t[b"setresp"] = _guard(self._setresp)
         t[b"REPL_ALL"], t[b"REPL_AOF"], t[b"REPL_NONE"], t[b"REPL_REPLICA"], t[b"REPL_SLAVE"] = 3, 1, 0, 2, 2
-        t[b"sha1hex"] = self._sha1hex
-        t[b"set_repl"] = self._set_repl
+        t[b"sha1hex"] = _guard(self._sha1hex)
+        t[b"set_repl"] = _guard(self._set_repl)
         t[b"replicate_commands"] = lua.eval("function() return true end")
         t[b"breakpoint"] = lua.eval("function() return false end")
         t[b"debug"] = lua.eval("function() return nil end")
-        t[b"acl_check_cmd"] = self._acl_check_cmd
+        t[b"acl_check_cmd"] = _guard(self._acl_check_cmd)
         lua.eval("loadstring")(_LIB_LUA.encode(), b"=redpy")(t, None, self.real)
-        t[b"call"] = self._call
-        t[b"pcall"] = self._pcall
+        t[b"call"] = _guard(self._call)
+        t[b"pcall"] = _guard(self._pcall)
         return t
 
     def _lib(self, f):
@@ -489,10 +506,6 @@ class Engine:
                 raise _LuaRaise(e.args[0]) from None
 
         return call
-
-    # errors raised from Python helpers: return a marker that a Lua wrapper raises
-    def _lua_error(self, msg: str):
-        return self.lua.table_from({b"err": msg.encode()})
 
     # ------------------------------------------------------------------ math.random
 
@@ -545,7 +558,7 @@ class Engine:
 
     def _throw(self, msg: str):
         """Raise {err=msg} in Lua (luaError of an error table)."""
-        raise _LuaRaise(self._lua_error(msg))
+        raise _LuaRaise(msg.encode(), True)
 
     def _throw_pos(self, msg: bytes):
         """Raise "user_script:N: msg" in Lua (luaL_error)."""
@@ -629,18 +642,19 @@ class Engine:
     def _call(self, *args):
         ok, r = self._pycall(*args)
         if not ok:
-            raise _LuaRaise(r)
+            raise _LuaRaise(r, True)
         return r
 
     def _pcall(self, *args):
-        return self._pycall(*args)[1]
+        ok, r = self._pycall(*args)
+        return r if ok else self.lua.table_from({b"err": r})
 
     def _pycall(self, *args):
-        """redis.call / redis.pcall: (True, reply) or (False, {err=...})."""
+        """redis.call / redis.pcall: (True, reply) or (False, error message)."""
         try:
             err = self._call_checks(args)
             if isinstance(err, str):
-                return False, self._lua_error(err)
+                return False, err.encode()
             cmd, argv = err
             ctx = self.ctx
             c = ctx.c
@@ -654,12 +668,13 @@ class Engine:
                 c.proto = saved_proto
                 c.last_cmd = saved_last
             if isinstance(reply, CommandError):
-                return False, self.lua.table_from({b"err": reply.message})
+                return False, reply.message
             value, _ = self._parse(encode(reply, ctx.resp), 0)
             return True, value
-        except Exception:  # a bug must not escape into the VM as a Python object
+        except Exception as e:  # a bug must not escape into the VM as a Python object
             log.exception("internal error in redis.call")
-            return False, self._lua_error("ERR internal error")
+            _scrub(e)
+            return False, b"ERR internal error"
 
     def _call_checks(self, args):
         from .registry import COMMANDS
@@ -1384,14 +1399,57 @@ _BIT_NAMES = ("tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "arshi
 
 
 class _LuaRaise(Exception):
-    """Raised by a Python callback: the Lua error value is args[0]."""
+    """Raised by a Python callback: the Lua error is the message args[0] (bytes), or the
+    table {err = args[0]} when args[1] is true. Never a Lua object (see _guard)."""
 
 
 def _unwrap(exc):
+    """(message, as a table?) of the error a callback raised (prelude's unwrap)."""
     if isinstance(exc, _LuaRaise):
-        return exc.args[0]
+        return exc.args[0], len(exc.args) > 1 and exc.args[1]
     log.error("internal error in a Lua callback: %r", exc)
-    return b"internal error"
+    return b"internal error", False
+
+
+def _scrub(exc) -> None:
+    """Drop the locals of the finished frames in exc's tracebacks (its context and cause
+    included), so that no Lua object they hold outlives the callback."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)  # skips the frames still running
+        e.__traceback__ = None
+        todo.append(e.__context__)
+        todo.append(e.__cause__)
+
+
+def _guard(f):
+    """f as a Lua callback. A Lua object that Python gets while a coroutine runs (an
+    argument, a table made meanwhile: lupa makes it on the running coroutine's
+    lua_State) keeps that lua_State, and uses it again when it is freed (luaL_unref):
+    after the coroutine was collected that is freed memory. Such objects must die before
+    the callback returns. The error raised into Lua is a fresh _LuaRaise holding Python
+    values only, raised outside the handler (no context chain), with the frames of the
+    failed call cleared: lupa keeps the last raised exception (and the Lua error value
+    keeps it until Lua's GC frees it), so nothing it refers to may be a Lua object."""
+
+    def call(*args):
+        try:
+            return f(*args)
+        except _LuaRaise as e:
+            err = e.args if e.args and isinstance(e.args[0], bytes) else (b"internal error",)
+            _scrub(e)
+        except Exception as e:  # a bug must not escape into the VM as a Python object
+            log.error("internal error in a Lua callback: %r", e)
+            err = (b"internal error",)
+            _scrub(e)
+        args = None  # noqa: F841 (the traceback keeps this frame and its locals)
+        raise _LuaRaise(*err)
+
+    return call
 
 
 class _BitError(Exception):

@@ -905,6 +905,12 @@ ERROR_VALUE_SCRIPTS = [
     "local ok, e = pcall(function() error({err='X'}) end) return type(e)",
     "local co = coroutine.create(function() redis.call('nosuch') end) local ok, e = coroutine.resume(co) return {tostring(ok), type(e)}",
     "local co = coroutine.create(function() cjson.decode('x') end) local ok, e = coroutine.resume(co) return {tostring(ok), e}",
+    # callbacks failing inside a coroutine, a table in their arguments or partial result
+    # (not struct, cjson or bit errors there: redpy names the position of the main
+    # thread, Redis none)
+    "local f = coroutine.wrap(function() return {pcall(redis.call, 'get', {})} end) return f()",
+    "local f = coroutine.wrap(function() return {pcall(cmsgpack.unpack, '\\145\\129\\192\\1')} end) return f()",
+    "local f = coroutine.wrap(function() return redis.pcall('nosuch') end) return f()",
 ]
 
 
