@@ -22,8 +22,9 @@ luaMaskCountHook) that calls Engine._interrupt; past busy-reply-threshold it ser
 other clients (busy.py) and raises "Script killed by user with SCRIPT KILL..." once
 SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked for it (then at every line, so that
 pcall cannot keep the script alive). A script that finishes sooner never leaves Lua.
-The hook is the main thread's (debug.sethook): a loop inside a coroutine is not
-interrupted, unlike Redis's C hook, which coroutines inherit.
+Debug hooks are per thread: coroutine.create (and wrap) give a new coroutine its
+creator's hook, as lua_newthread does for Redis's C hook, so a loop inside a coroutine
+is interrupted too.
 
 Python callbacks (redis.*, cjson, cmsgpack, struct, bit, math.random) all go through
 _guard. lupa makes the Lua objects Python gets or makes while a coroutine runs on the
@@ -231,10 +232,35 @@ real.xpcall = function(f, handler)
 end
 local resume = coroutine.resume
 local coroutine_lib = realof[real.coroutine] or real.coroutine
+-- Debug hooks are per thread, and debug.sethook's do not pass to new coroutines (Redis's
+-- C hook does, through lua_newthread): a coroutine gets its resumer's count hook when
+-- first resumed, and wrap's body sets its creator's, so that a loop inside one still
+-- reaches BUSY and SCRIPT KILL. create stays C; wrap's own argument error is raised
+-- here with C's text.
+local gethook, sethook, getinfo, typeof = dbg.gethook, dbg.sethook, dbg.getinfo, type
+local function inherit_hook(co)
+  if gethook(co) == nil then
+    local h, mask, count = gethook()
+    if h then sethook(co, h, mask, count) end
+  end
+end
 coroutine_lib.resume = function(co, ...)
+  if typeof(co) == "thread" then inherit_hook(co) end
   local r = {resume(co, ...)}
   if not r[1] then return false, lua_error_value(r[2]) end
   return unpack(r, 1, maxn(r))
+end
+local wrap = coroutine.wrap
+coroutine_lib.wrap = function(f)
+  if typeof(f) ~= "function" or getinfo(f, "S").what == "C" then
+    error("bad argument #1 to 'wrap' (Lua function expected)", 2)
+  end
+  local h, mask, count = gethook()
+  if not h then return wrap(f) end
+  return wrap(function(...)
+    sethook(h, mask, count)
+    return f(...)
+  end)
 end
 
 local G = newenv(real)

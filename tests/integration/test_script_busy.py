@@ -90,6 +90,31 @@ def test_pcall_cannot_catch_the_kill():
     _run_both(scenario)
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        "return coroutine.wrap(function() while true do end end)()",
+        "local co = coroutine.create(function() while true do end end) return {coroutine.resume(co)}",
+        # a coroutine made inside a coroutine
+        "local co = coroutine.create(function() coroutine.wrap(function() while true do end end)() end)"
+        " return {coroutine.resume(co)}",
+        # the main thread loops again after a coroutine caught the kill
+        "local co = coroutine.create(function() while true do end end) coroutine.resume(co) while true do end",
+    ],
+)
+def test_loops_inside_coroutines_reach_busy_and_script_kill(script):
+    """Redis's count hook reaches coroutines (lua_newthread inherits it): a loop inside
+    one makes other clients BUSY and SCRIPT KILL ends it."""
+
+    def scenario(srv):
+        a, b = _conns(srv, 2)
+        _start(a, "EVAL", script, "0")
+        return [b.call("PING"), b.call("SCRIPT", "KILL"), a.read_reply(), b.call("PING")]
+
+    got = _run_both(scenario)
+    assert got[0].startswith(b"-BUSY") and got[1] == b"+OK\r\n"
+
+
 def test_function_busy_stats_and_kill():
     lib = (
         "#!lua name=busylib\n"
