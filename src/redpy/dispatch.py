@@ -195,8 +195,8 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
                         out.append(b"".join((_LEN_CACHE[n], result, _CRLF)) if n <= 1024 else encode(result))
                     elif result is OK:
                         out.append(_OK)
-                    elif t is int and -1 <= result <= 1023:
-                        out.append(_INT_CACHE[result + 1])
+                    elif t is int:
+                        out.append(_INT_CACHE[result + 1] if -1 <= result <= 1023 else b":%d\r\n" % result)
                     else:
                         out.append(encode(result, c.proto))
                 if server.ready_keys:
