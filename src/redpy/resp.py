@@ -481,12 +481,29 @@ def encode(v, proto: int = 2) -> bytes:
     return _ENCODERS[t](v, proto)
 
 
+def bulk_array(items: list) -> Raw:
+    """The reply (RESP2 and RESP3 alike) of an array whose elements are all bytes, as
+    the handler of a type that holds only bytes (a list's LRANGE) knows: encoded here
+    without the per-element type check that encode makes."""
+    if not items:
+        return Raw(b"*0\r\n")
+    body = _bulks_of(items)
+    if body is None:
+        body = b"".join(map(_bulk, items))
+    return Raw(b"*%d\r\n%b" % (len(items), body))
+
+
 def _bulks(items) -> bytes | None:
     """The elements of a non-empty array that holds only bytes, encoded as bulks with
     one join (no Python loop); None for any other array (or elements over 1024 bytes
     of different lengths)."""
     if _TYPES_OF(map(type, items)) != _ONLY_BYTES:  # bytes subclasses (Simple, ...) are not bulks
         return None
+    return _bulks_of(items)
+
+
+def _bulks_of(items) -> bytes | None:
+    """_bulks for elements known to be bytes."""
     lens = list(map(len, items))
     size = lens[0]
     if size == min(lens) == max(lens):
@@ -585,7 +602,7 @@ _ENCODERS = {
     bytearray: lambda v, proto: _bulk(bytes(v)),
     memoryview: lambda v, proto: _bulk(bytes(v)),
     bool: lambda v, proto: _INT_CACHE[int(v) + 1],
-    Raw: lambda v, proto: bytes(v),
+    Raw: lambda v, proto: v,  # already encoded (a bytes subclass joins like bytes)
     dict: _enc_map,
     set: _enc_set,
     frozenset: _enc_set,

@@ -19,6 +19,7 @@ from ..notify import GENERIC as NOTIFY_GENERIC, LIST as NOTIFY_LIST, notify
 from ..numbers import LLONG_MAX, string2ll
 from ..registry import command_group
 from ..replies import NULL, NULL_ARRAY, OK
+from ..resp import bulk_array
 from ..types.rlist import RList
 
 command = command_group("list")
@@ -239,7 +240,7 @@ def cmd_lrange(c, argv):
     lst = _read_list(c, argv[1])
     if lst is None:
         return []
-    return _range_reply(lst, start, end)
+    return bulk_array(_range_reply(lst, start, end))  # a list holds only bytes
 
 
 @command("lpos")
