@@ -185,6 +185,16 @@ class Client(asyncio.Protocol):
         requests = None
         if FAST_PARSE and data[0] == 42 and not parser.buf and parser.argv is None and not parser.auth_required:
             requests = parser.parse_fast(data)
+            if requests is not None:
+                # complete requests and nothing buffered: no query-buffer limit to check
+                if self.backlog or (self.gate and (self._blocked is not None or self._paused)):
+                    self.backlog.extend(requests)
+                else:
+                    dispatch.run_requests(self, requests)
+                self.flush()
+                if self.server.pending_flush:
+                    self.server.flush_pending()
+                return
         if requests is None:
             parser.feed(data)
             if parser.auth_required:
@@ -281,13 +291,13 @@ class Client(asyncio.Protocol):
             self.tot_net_out += len(data)
             transport = self.transport
             transport.write(data)
-            if self.close_after_reply:
+            if self._close_after_reply:
                 self.close()
             elif transport.get_write_buffer_size():
                 self._check_output_limits(transport.get_write_buffer_size())
         elif out:
             out.clear()
-        elif self.close_after_reply:
+        elif self._close_after_reply:
             self.close()
 
     def _check_output_limits(self, pending: int) -> None:
