@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import os
 import socket
 import time
@@ -34,6 +35,17 @@ log = logging.getLogger("redpy")
 # command is done; SKIP drops the replies of the next request and then turns back to ON
 # (Redis's resetClient). Replies are dropped in OFF and SKIP; pushes never are.
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+
+
+def _gated(name: str, doc: str) -> property:
+    """A Client attribute kept in the slot `_<name>`: setting it updates the gate."""
+    slot = "_" + name
+
+    def set_(self, value) -> None:
+        setattr(self, slot, value)
+        self.update_gate()
+
+    return property(operator.attrgetter(slot), set_, doc=doc)
 
 
 class Client(asyncio.Protocol):
@@ -358,61 +370,12 @@ class Client(asyncio.Protocol):
             or self._close_after_reply
         )
 
-    @property
-    def reply_mode(self) -> int:
-        return self._reply_mode
-
-    @reply_mode.setter
-    def reply_mode(self, value: int) -> None:
-        self._reply_mode = value
-        self.update_gate()
-
-    @property
-    def blocked(self):
-        """The blocking state object while blocked (blocking.py), None otherwise."""
-        return self._blocked
-
-    @blocked.setter
-    def blocked(self, value) -> None:
-        self._blocked = value
-        self.update_gate()
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @paused.setter
-    def paused(self, value: bool) -> None:
-        self._paused = value
-        self.update_gate()
-
-    @property
-    def close_after_reply(self) -> bool:
-        return self._close_after_reply
-
-    @close_after_reply.setter
-    def close_after_reply(self, value: bool) -> None:
-        self._close_after_reply = value
-        self.update_gate()
-
-    @property
-    def authenticated(self) -> bool:
-        return self._authenticated
-
-    @authenticated.setter
-    def authenticated(self, value: bool) -> None:
-        self._authenticated = value
-        self.update_gate()
-
-    @property
-    def multi(self) -> list | None:
-        """The queued (cmd, argv) pairs while in MULTI, None otherwise."""
-        return self._multi
-
-    @multi.setter
-    def multi(self, value: list | None) -> None:
-        self._multi = value
-        self.update_gate()
+    reply_mode = _gated("reply_mode", "CLIENT REPLY's mode: REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT or REPLY_SKIP.")
+    blocked = _gated("blocked", "The blocking state object while blocked (blocking.py), None otherwise.")
+    paused = _gated("paused", "True while CLIENT PAUSE holds this client.")
+    close_after_reply = _gated("close_after_reply", "Close the connection once the pending replies are written.")
+    authenticated = _gated("authenticated", "False until AUTH/HELLO succeeds where the default user needs it.")
+    multi = _gated("multi", "The queued (cmd, argv) pairs while in MULTI, None otherwise.")
 
     def allows_protected(self, setting: str) -> bool:
         """allowProtectedAction: enable-debug-command & co. are no / yes / local."""
