@@ -110,3 +110,21 @@ def test_update_and_remove_with_negative_zero():
     c = z2.copy()
     c.delete_ranks(0, 1)
     assert c.members() == [b"q"] and z2.members() == [b"p", b"q"]
+
+
+def test_keys_match_the_integer_formulation():
+    # The 8 bytes are the double's bits as an unsigned 64-bit int u, made u ^ (2**64-1)
+    # when the sign bit is set and u | 2**63 otherwise (after -0.0 -> 0.0).
+    def reference(score, member):
+        (u,) = struct.unpack(">Q", struct.pack(">d", 0.0 if score == 0 else score))
+        u = u ^ 0xFFFFFFFFFFFFFFFF if u >> 63 else u | (1 << 63)
+        return struct.pack(">Q", u) + member
+
+    rnd = random.Random(11)
+    values = list(SCORES)
+    while len(values) < 5000:
+        (v,) = struct.unpack("<d", rnd.randbytes(8))
+        if v == v:
+            values.append(v)
+    for v in values:
+        assert order_key(v, b"m") == reference(v, b"m"), v

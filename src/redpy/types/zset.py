@@ -38,22 +38,20 @@ SKIPLIST = b"skiplist"
 _INF = math.inf
 
 _pack_d = struct.Struct(">d").pack
-_unpack_q = struct.Struct(">Q").unpack
-_pack_q = struct.Struct(">Q").pack
-_SIGN = 1 << 63
-_ALL = (1 << 64) - 1
+_INVERT = bytes(range(255, -1, -1))  # bytes.translate table: every bit inverted
 _PREFIX = 8  # bytes of score in an order key
 _member_of = itemgetter(slice(_PREFIX, None))  # order key -> member
 
 
 def order_key(score: float, member: bytes = b"") -> bytes:
-    """The SortedList key of (score, member): the double's bits made to sort as unsigned
-    big-endian bytes (a non-negative double gets its sign bit set, a negative one has
-    every bit inverted; -0.0 is first made 0.0, which Redis treats as equal), then the
-    member. With member b"" it is the lowest key of that score (range bounds)."""
+    """The SortedList key of (score, member): the double's big-endian bits made to sort
+    as unsigned bytes, then the member. A non-negative double gets its sign bit set (the
+    bits of its negation; -0.0 is first made 0.0, which Redis treats as equal), a
+    negative one has every bit inverted. With member b"" it is the lowest key of that
+    score (the range bounds)."""
     if score >= 0:
-        return _pack_q(_unpack_q(_pack_d(score + 0.0))[0] | _SIGN) + member
-    return _pack_q(_unpack_q(_pack_d(score))[0] ^ _ALL) + member
+        return _pack_d(-(score + 0.0)) + member
+    return _pack_d(score).translate(_INVERT) + member
 
 
 class ZSet:
@@ -254,19 +252,20 @@ class ZSet:
         ):
             return 0, 0
         if self.encoding is LISTPACK:
+            ms = self.members()  # at most zset-max-listpack-entries
             if rev:
                 stop = n
-                while stop > 0 and not hi.ge_member(sl[stop - 1][_PREFIX:]):
+                while stop > 0 and not hi.ge_member(ms[stop - 1]):
                     stop -= 1
                 start = stop
-                while start > 0 and lo.le_member(sl[start - 1][_PREFIX:]):
+                while start > 0 and lo.le_member(ms[start - 1]):
                     start -= 1
                 return start, stop
             start = 0
-            while start < n and not lo.le_member(sl[start][_PREFIX:]):
+            while start < n and not lo.le_member(ms[start]):
                 start += 1
             stop = start
-            while stop < n and hi.ge_member(sl[stop][_PREFIX:]):
+            while stop < n and hi.ge_member(ms[stop]):
                 stop += 1
             return start, stop
         a, b = 0, n
