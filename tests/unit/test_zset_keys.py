@@ -128,3 +128,14 @@ def test_keys_match_the_integer_formulation():
             values.append(v)
     for v in values:
         assert order_key(v, b"m") == reference(v, b"m"), v
+
+
+def test_items_of_a_rank_range():
+    cfg = _Config()
+    z = ZSet(SKIPLIST)
+    for i in range(50):
+        z.insert(b"m%02d" % i, float(i % 7), cfg)
+    allp = list(z.items())
+    assert z.pairs() == allp and len(allp) == 50
+    for a, b in ((0, 50), (0, 1), (3, 9), (49, 50), (10, 10), (20, 5)):
+        assert list(z.items(a, b)) == allp[a:b] == z.pairs(a, b)

@@ -229,7 +229,7 @@ def _points_in_cells(z: ZSet, cells, within, limit: int) -> list:
         lo = float(bits << shift)
         hi = float(((bits + 1) & ((1 << 64) - 1)) << shift)
         start, stop = z.score_range(lo, False, hi, True)
-        for member, score in z.pairs(start, stop):
+        for member, score in z.items(start, stop):  # lazily: ANY may stop early
             res = within(score)
             if res is not None:
                 found.append([res[0], score, member, res[1], res[2]])

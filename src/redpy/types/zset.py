@@ -127,10 +127,10 @@ class ZSet:
     def score(self, member: bytes) -> float | None:
         return self.dict.get(member)
 
-    def items(self):
-        """(member, score) in order."""
+    def items(self, start: int = 0, stop: int | None = None):
+        """(member, score) in order, lazily: all of them, or ranks start..stop-1."""
         d = self.dict
-        for k in self.sl:
+        for k in (self.sl if start == 0 and stop is None else self.sl.islice(start, stop)):
             m = k[_PREFIX:]
             yield m, d[m]
 
