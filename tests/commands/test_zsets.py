@@ -187,3 +187,22 @@ def test_parse_score_range_errors():
         else:
             raise AssertionError((lo, hi))
     assert parse_score_range(b" 1", b"(") == (1.0, False, 0.0, True)
+
+
+def test_range_replies_with_scores(r):
+    # Ranges of a missing key, empty ranges and scores in both protocols.
+    for cmd in (("ZRANGE", "nokey", "0", "-1", "WITHSCORES"), ("ZREVRANGE", "nokey", "0", "-1", "WITHSCORES"),
+                ("ZRANGEBYSCORE", "nokey", "-inf", "+inf", "WITHSCORES"), ("ZRANDMEMBER", "nokey", "3", "WITHSCORES")):
+        assert r.call(*cmd) == b"*0\r\n"
+    assert r.call("ZADD", "z", "-0", "a", "-inf", "b", "inf", "c", "1.5", "d", "0", "e") == b":5\r\n"
+    assert r.call("ZRANGE", "z", "5", "9", "WITHSCORES") == b"*0\r\n"
+    assert r.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == (
+        b"*10\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\ne\r\n$1\r\n0\r\n"
+        b"$1\r\nd\r\n$3\r\n1.5\r\n$1\r\nc\r\n$3\r\ninf\r\n"
+    )
+    assert r.call("ZREVRANGEBYSCORE", "z", "(inf", "0", "WITHSCORES") == (
+        b"*6\r\n$1\r\nd\r\n$3\r\n1.5\r\n$1\r\ne\r\n$1\r\n0\r\n$1\r\na\r\n$1\r\n0\r\n"
+    )
+    r.call("HELLO", "3")
+    assert r.call("ZRANGE", "z", "-2", "-1", "WITHSCORES") == b"*2\r\n*2\r\n$1\r\nd\r\n,1.5\r\n*2\r\n$1\r\nc\r\n,inf\r\n"
+    assert r.call("ZRANGE", "nokey", "0", "-1", "WITHSCORES") == b"*0\r\n"

@@ -129,7 +129,7 @@ def _members_reply(c, z: ZSet, members: list, withscores: bool) -> list:
 
     A RESP2 score is the bulk string of its %.17g text, which is what a Double encodes
     to in RESP2; giving the text lets the encoder join an array of bulks at once."""
-    if not withscores:
+    if not withscores or not members:
         return members
     scores = map(z.dict.__getitem__, members)
     if c.proto > 2:
