@@ -237,10 +237,11 @@ class ZsetMachine(_Machine):
         self.same(b"ZRANGEBYLEX", key, *rng)
         self.same(b"ZLEXCOUNT", key, *rng)
 
-    @rule(key=_Machine.KEYS, rng=RANGES, lex=LEX, withscores=st.booleans())
-    def reverse_ranges(self, key, rng, lex, withscores):
+    @rule(key=_Machine.KEYS, rng=RANGES, withscores=st.booleans())
+    def zrevrangebyscore(self, key, rng, withscores):
+        # (no ZREVRANGEBYLEX: with mixed scores a skiplist's answer depends on its random
+        # levels in Redis, as test_zsets_compat notes)
         self.same(b"ZREVRANGEBYSCORE", key, rng[1], rng[0], *([b"WITHSCORES"] if withscores else []))
-        self.same(b"ZREVRANGEBYLEX", key, lex[1], lex[0])
 
     @rule(dst=_Machine.KEYS, key=_Machine.KEYS, rng=RANGES, rev=st.booleans())
     def zrangestore(self, dst, key, rng, rev):
