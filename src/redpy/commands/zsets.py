@@ -21,6 +21,7 @@ from ..numbers import LLONG_MAX, _strtod_text, format_double, parse_double, stri
 from ..notify import GENERIC as NOTIFY_GENERIC, KEY_MISS as NOTIFY_KEY_MISS, ZSET as NOTIFY_ZSET, notify
 from ..registry import command_group
 from ..replies import NULL, NULL_ARRAY, Double
+from ..resp import bulk_array
 from ..scan import parse_cursor, parse_scan_options, scan_items
 from ..types.zset import LISTPACK, LexBound, ZSet
 
@@ -124,20 +125,21 @@ def _pairs_reply(c, pairs, withscores: bool) -> list:
     return out
 
 
-def _members_reply(c, z: ZSet, members: list, withscores: bool) -> list:
+def _members_reply(c, z: ZSet, members: list, withscores: bool):
     """Members of z (and their scores): flat in RESP2, nested in RESP3.
 
     A RESP2 score is the bulk string of its %.17g text, which is what a Double encodes
-    to in RESP2; giving the text lets the encoder join an array of bulks at once."""
+    to in RESP2, so a RESP2 reply and a reply without scores are arrays of bytes only,
+    encoded at once by bulk_array."""
     if not withscores or not members:
-        return members
+        return bulk_array(members)
     scores = map(z.dict.__getitem__, members)
     if c.proto > 2:
         return [[m, Double(s)] for m, s in zip(members, scores)]
     out = [None] * (2 * len(members))
     out[0::2] = members
     out[1::2] = map(_fmt_score, scores)
-    return out
+    return bulk_array(out)
 
 
 def _rank_interval(start: int, end: int, llen: int):
