@@ -98,10 +98,11 @@ def value_size(v) -> int:
         return _getsizeof(v) + int(n * per)
     if name == "ZSet":
         items = list(islice(v.dict.items(), ELEMENT_SAMPLES))
-        # member (shared by the dict and the sorted list), the score, the (score, member)
-        # tuple and its slot in the SortedList's sublists and index
+        # the member (a dict key), its order key in the sorted list (8 bytes of score and
+        # a copy of the member), the score and the key's slot in the SortedList's
+        # sublists and index
         per = sum(_elem(m) for m, _ in items) / len(items) if items else 0
-        return 200 + _getsizeof(v.dict) + int(n * (per + 32 + 64 + 16))
+        return 200 + _getsizeof(v.dict) + int(n * (2 * per + 8 + 32 + 16))
     if name == "Stream":
         ids = getattr(v, "ids", ())
         sample = [v.data.get(i) for i in islice(ids, ELEMENT_SAMPLES)]

@@ -446,13 +446,8 @@ _ONLY_BYTES = frozenset((bytes,))
 
 
 def format_double(d: float) -> bytes:
-    """Redis 7.0's addReplyDouble text: %.17g, with inf/-inf spelled out."""
-    if d != d:
-        return b"nan"
-    if d == float("inf"):
-        return b"inf"
-    if d == float("-inf"):
-        return b"-inf"
+    """Redis 7.0's addReplyDouble text: %.17g, with inf/-inf spelled out. Python's %g
+    already writes inf, -inf and nan (for a NaN of either sign) as Redis does."""
     return b"%.17g" % d
 
 

@@ -151,21 +151,22 @@ def test_zset_type_score_and_lex_ranges_match_a_linear_scan():
     z = ZSet.new(b"", cfg)
     for i in range(300):
         z.insert(b"m%d" % i, rnd.choice([-1.5, 0.0, 1.0, 2.0, 7.25, float("inf")]), cfg)
-    pairs = list(z.sl)
+    pairs = z.pairs()
+    assert pairs == sorted(pairs, key=lambda p: (p[1], p[0]))
     bounds = [b"-inf", b"+inf", b"0", b"(0", b"1", b"(1", b"7.25", b"(7.25", b"inf", b"(inf", b"(-inf"]
     for lo in bounds:
         for hi in bounds:
             a, aex, b, bex = parse_score_range(lo, hi)
             want = [
                 p for p in pairs
-                if (p[0] > a if aex else p[0] >= a) and (p[0] < b if bex else p[0] <= b)
+                if (p[1] > a if aex else p[1] >= a) and (p[1] < b if bex else p[1] <= b)
             ]
             start, stop = z.score_range(a, aex, b, bex)
             assert pairs[start:stop] == want, (lo, hi)
     same = ZSet.new(b"", cfg)
     for i in range(100):
         same.insert(b"w%02d" % i, 0.0, cfg)
-    members = [m for _, m in same.sl]
+    members = same.members()
     items = [b"-", b"+", b"[w10", b"(w10", b"[w5", b"(w99", b"[", b"("]
     for lo_t in items:
         for hi_t in items:
@@ -186,3 +187,22 @@ def test_parse_score_range_errors():
         else:
             raise AssertionError((lo, hi))
     assert parse_score_range(b" 1", b"(") == (1.0, False, 0.0, True)
+
+
+def test_range_replies_with_scores(r):
+    # Ranges of a missing key, empty ranges and scores in both protocols.
+    for cmd in (("ZRANGE", "nokey", "0", "-1", "WITHSCORES"), ("ZREVRANGE", "nokey", "0", "-1", "WITHSCORES"),
+                ("ZRANGEBYSCORE", "nokey", "-inf", "+inf", "WITHSCORES"), ("ZRANDMEMBER", "nokey", "3", "WITHSCORES")):
+        assert r.call(*cmd) == b"*0\r\n"
+    assert r.call("ZADD", "z", "-0", "a", "-inf", "b", "inf", "c", "1.5", "d", "0", "e") == b":5\r\n"
+    assert r.call("ZRANGE", "z", "5", "9", "WITHSCORES") == b"*0\r\n"
+    assert r.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == (
+        b"*10\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\ne\r\n$1\r\n0\r\n"
+        b"$1\r\nd\r\n$3\r\n1.5\r\n$1\r\nc\r\n$3\r\ninf\r\n"
+    )
+    assert r.call("ZREVRANGEBYSCORE", "z", "(inf", "0", "WITHSCORES") == (
+        b"*6\r\n$1\r\nd\r\n$3\r\n1.5\r\n$1\r\ne\r\n$1\r\n0\r\n$1\r\na\r\n$1\r\n0\r\n"
+    )
+    r.call("HELLO", "3")
+    assert r.call("ZRANGE", "z", "-2", "-1", "WITHSCORES") == b"*2\r\n*2\r\n$1\r\nd\r\n,1.5\r\n*2\r\n$1\r\nc\r\n,inf\r\n"
+    assert r.call("ZRANGE", "nokey", "0", "-1", "WITHSCORES") == b"*0\r\n"

@@ -537,3 +537,15 @@ def test_fast_path_agrees_on_mutated_pipelines():
         if _check_fast(bytes(data)) is not None:
             accepted += 1
     assert accepted > 0  # mutations inside payloads keep the read canonical
+
+
+def test_double_text():
+    from redpy.replies import Double
+    from redpy.resp import encode, format_double
+
+    for value, text in ((float("inf"), b"inf"), (float("-inf"), b"-inf"), (float("nan"), b"nan"),
+                        (-float("nan"), b"nan"), (-0.0, b"-0"), (0.0, b"0"), (1.5, b"1.5"), (0.1, b"0.10000000000000001"),
+                        (5e-324, b"4.9406564584124654e-324"), (1e300, b"1.0000000000000001e+300"), (3, b"3")):
+        assert format_double(value) == text
+        assert encode(Double(value), 2) == b"$%d\r\n%b\r\n" % (len(text), text)
+        assert encode(Double(value), 3) == b",%b\r\n" % text

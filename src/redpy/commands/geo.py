@@ -217,7 +217,6 @@ def _points_in_cells(z: ZSet, cells, within, limit: int) -> list:
     """membersOfAllNeighbors: [dist, score, member, x, y] of matching members."""
     found = []
     last = 0
-    sl = z.sl
     for i, cell in enumerate(cells):
         if cell is None:
             continue
@@ -230,8 +229,7 @@ def _points_in_cells(z: ZSet, cells, within, limit: int) -> list:
         lo = float(bits << shift)
         hi = float(((bits + 1) & ((1 << 64) - 1)) << shift)
         start, stop = z.score_range(lo, False, hi, True)
-        for k in range(start, stop):
-            score, member = sl[k]
+        for member, score in z.items(start, stop):  # lazily: ANY may stop early
             res = within(score)
             if res is not None:
                 found.append([res[0], score, member, res[1], res[2]])

@@ -171,7 +171,7 @@ def _sort_generic(c, argv, readonly: bool):
         if kind == b"list":
             elems = list(value)
         elif kind == b"zset":
-            elems = [m for _, m in value.sl]
+            elems = value.members()
         else:
             elems = value.members() if hasattr(value, "members") else list(value)
         if desc and kind != b"set":

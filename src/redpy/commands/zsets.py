@@ -21,6 +21,7 @@ from ..numbers import LLONG_MAX, _strtod_text, format_double, parse_double, stri
 from ..notify import GENERIC as NOTIFY_GENERIC, KEY_MISS as NOTIFY_KEY_MISS, ZSET as NOTIFY_ZSET, notify
 from ..registry import command_group
 from ..replies import NULL, NULL_ARRAY, Double
+from ..resp import bulk_array
 from ..scan import parse_cursor, parse_scan_options, scan_items
 from ..types.zset import LISTPACK, LexBound, ZSet
 
@@ -108,17 +109,37 @@ def parse_lex_range(lo: bytes, hi: bytes):
     return a, b
 
 
+_fmt_score = b"%.17g".__mod__  # format_double's text for every non-NaN score
+
+
 def _pairs_reply(c, pairs, withscores: bool) -> list:
-    """Members (and scores) of (score, member) pairs: flat in RESP2, nested in RESP3."""
+    """Members (and scores) of (member, score) pairs: flat in RESP2, nested in RESP3."""
     if not withscores:
-        return [m for _, m in pairs]
+        return [m for m, _ in pairs]
     if c.proto > 2:
-        return [[m, Double(s)] for s, m in pairs]
+        return [[m, Double(s)] for m, s in pairs]
     out = []
-    for s, m in pairs:
+    for m, s in pairs:
         out.append(m)
-        out.append(Double(s))
+        out.append(_fmt_score(s))
     return out
+
+
+def _members_reply(c, z: ZSet, members: list, withscores: bool):
+    """Members of z (and their scores): flat in RESP2, nested in RESP3.
+
+    A RESP2 score is the bulk string of its %.17g text, which is what a Double encodes
+    to in RESP2, so a RESP2 reply and a reply without scores are arrays of bytes only,
+    encoded at once by bulk_array."""
+    if not withscores or not members:
+        return bulk_array(members)
+    scores = map(z.dict.__getitem__, members)
+    if c.proto > 2:
+        return [[m, Double(s)] for m, s in zip(members, scores)]
+    out = [None] * (2 * len(members))
+    out[0::2] = members
+    out[1::2] = map(_fmt_score, scores)
+    return bulk_array(out)
 
 
 def _rank_interval(start: int, end: int, llen: int):
@@ -484,7 +505,7 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype, reverse):
         lrange = parse_lex_range(argv[minidx], argv[maxidx])
 
     z = read_zset(c, key)
-    pairs: list = []
+    members: list = []
     if z is not None:
         n = len(z)
         if rangetype == "rank":
@@ -492,10 +513,10 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype, reverse):
             if iv is not None:
                 s, e = iv
                 if reverse:
-                    pairs = z.slice(n - 1 - e, n - s)
-                    pairs.reverse()
+                    members = z.members(n - 1 - e, n - s)
+                    members.reverse()
                 else:
-                    pairs = z.slice(s, e + 1)
+                    members = z.members(s, e + 1)
         else:
             if rangetype == "score":
                 a, b = z.score_range(*srange)
@@ -508,18 +529,19 @@ def _zrange_generic(c, argv, argc_start: int, store: bool, rangetype, reverse):
                     hi = b - offset
                     lo = a if limit < 0 else max(a, hi - limit)
                     if hi > lo:
-                        pairs = z.slice(lo, hi)
-                        pairs.reverse()
+                        members = z.members(lo, hi)
+                        members.reverse()
                 else:
                     lo = a + offset
                     hi = b if limit < 0 else min(b, lo + limit)
                     if hi > lo:
-                        pairs = z.slice(lo, hi)
+                        members = z.members(lo, hi)
     if store:
         # Redis adds the members to the destination in ascending order even with REV.
-        asc = pairs[::-1] if reverse else pairs
-        return _store(c, argv[1], [(m, s) for s, m in asc], b"zrangestore", True)
-    return _pairs_reply(c, pairs, withscores)
+        asc = members[::-1] if reverse else members
+        d = z.dict if z is not None else {}
+        return _store(c, argv[1], [(m, d[m]) for m in asc], b"zrangestore", True)
+    return _members_reply(c, z, members, withscores)
 
 
 @command("zrange")
@@ -718,7 +740,7 @@ def _zsetop_generic(c, argv, dst, numkeys_idx: int, op: str, cardinality_only: b
     if dst is not None:
         return _store(c, dst, result.items(), _STORE_EVENTS[op])
     pairs = sorted((s, m) for m, s in result.items())
-    return _pairs_reply(c, pairs, withscores)
+    return _pairs_reply(c, [(m, s) for s, m in pairs], withscores)
 
 
 @command("zunionstore")
@@ -791,10 +813,10 @@ def zpop_generic(c, keys, use_max: bool, emitkey: bool, count: int, nested: bool
     n = len(z)
     rangelen = count if count < n else n
     if use_max:
-        popped = z.delete_ranks(n - rangelen, n)
+        popped = z.pop_ranks(n - rangelen, n)
         popped.reverse()
     else:
-        popped = z.delete_ranks(0, rangelen)
+        popped = z.pop_ranks(0, rangelen)
     c.server.dirty += len(popped)
     notify(c.server, NOTIFY_ZSET, b"zpopmax" if use_max else b"zpopmin", key, db.id)
     if not z:
@@ -803,10 +825,10 @@ def zpop_generic(c, keys, use_max: bool, emitkey: bool, count: int, nested: bool
     else:
         db.signal_modified(key)
     if nested:
-        items = [[m, Double(s)] for s, m in popped]
+        items = [[m, Double(s)] for m, s in popped]
     else:
         items = []
-        for s, m in popped:
+        for m, s in popped:
             items.append(m)
             items.append(Double(s))
     if emitkey:
@@ -901,7 +923,7 @@ def cmd_zrandmember(c, argv):
         z = read_zset(c, argv[1])
         if z is None:
             return NULL
-        return z.at(random.randrange(len(z)))[1]
+        return z.member_at(random.randrange(len(z)))
     withscores = False
     if argc > 4 or (argc == 4 and argv[3].lower() != b"withscores"):
         raise CommandError(SYNTAX)
@@ -926,16 +948,18 @@ def cmd_zrandmember(c, argv):
     if count == 0:
         return []
     size = len(z)
-    sl = z.sl
+    member_at = z.member_at
     if not uniq:
-        picks = [sl[random.randrange(size)] for _ in range(count)]
-        return _pairs_reply(c, picks, withscores)
+        picks = [member_at(random.randrange(size)) for _ in range(count)]
+        return _members_reply(c, z, picks, withscores)
     if count >= size:
-        return _pairs_reply(c, list(reversed(sl)), withscores)
+        members = z.members()
+        members.reverse()
+        return _members_reply(c, z, members, withscores)
     idx = random.sample(range(size), count)
     if z.encoding == b"listpack" and count * 3 <= size:
         idx.sort()
-    return _pairs_reply(c, [sl[i] for i in idx], withscores)
+    return _members_reply(c, z, [member_at(i) for i in idx], withscores)
 
 
 # ---------------------------------------------------------------------- blocking pops
@@ -1007,7 +1031,7 @@ def cmd_zscan(c, argv):
     pattern, count, _ = parse_scan_options(argv, 3)
     d = z.dict
     if z.encoding is LISTPACK:
-        next_cursor, members = 0, [m for _, m in z.sl]
+        next_cursor, members = 0, z.members()
     else:
         next_cursor, members = scan_items(c.server, cursor, count, lambda: list(d), z, d.__contains__)
     match = glob.compile(pattern) if pattern is not None else None

@@ -616,10 +616,10 @@ def rewrite_commands(server, now_ms: int | None = None):
                 for i in range(0, len(items), AOF_REWRITE_ITEMS_PER_CMD):
                     yield encode_argv([b"SADD", key, *items[i : i + AOF_REWRITE_ITEMS_PER_CMD]])
             elif t is ZSet:
-                pairs = [(score, member) for score, member in value.sl]
+                pairs = list(value.items())
                 for i in range(0, len(pairs), AOF_REWRITE_ITEMS_PER_CMD):
                     args = [b"ZADD", key]
-                    for score, member in pairs[i : i + AOF_REWRITE_ITEMS_PER_CMD]:
+                    for member, score in pairs[i : i + AOF_REWRITE_ITEMS_PER_CMD]:
                         args += (_score(score), member)
                     yield encode_argv(args)
             elif t is Hash:

@@ -386,7 +386,7 @@ def encode_value(value, compress: bool, config) -> tuple[int, bytes]:
                 entries.append(lp_entry(d2string(s)))
             return T_ZSET_LISTPACK, enc_string(lp_build(entries, len(entries)), compress)
         parts = [enc_len(len(value))]
-        for s, m in reversed(value.sl):
+        for m, s in value.reversed_items():
             parts.append(enc_string(m, compress))
             parts.append(_pack_d(s))
         return T_ZSET_2, b"".join(parts)
@@ -791,8 +791,7 @@ def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
     (Redis keeps long members in it); from the skiplist types the lengths count too."""
     if not pairs:
         return None
-    z = ZSet(Z_LP if listpack else Z_SL)
-    d = z.dict
+    d = {}
     maxlen = 0
     for m, s in pairs:
         if m in d:
@@ -803,15 +802,7 @@ def _make_zset(pairs, config, r: Reader, listpack: bool) -> ZSet | None:
         if len(m) > maxlen:
             maxlen = len(m)
     fits = len(d) <= config.zset_max_listpack_entries and (listpack or maxlen <= config.zset_max_listpack_value)
-    z.encoding = Z_LP if fits else Z_SL
-    if z.encoding is Z_LP:
-        for m, s in d.items():
-            if s == 0:
-                d[m] = 0.0
-    from sortedcontainers import SortedList
-
-    z.sl = SortedList((s, m) for m, s in d.items())
-    return z
+    return ZSet.from_dict(d, Z_LP if fits else Z_SL)
 
 
 def _score_from_text(r: Reader, text: bytes) -> float:

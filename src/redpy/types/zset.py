@@ -1,9 +1,17 @@
-"""The sorted set value type: a dict member -> score beside a SortedList of (score, member).
+"""The sorted set value type: a dict member -> score beside a SortedList of order keys.
 
 Invariants:
-- `dict` and `sl` hold the same members; `sl` is ordered by score, then by member bytes
-  (Python's bytes order is Redis's sdscmp: memcmp, then length). Scores are IEEE doubles,
-  never NaN; -0.0 and 0.0 compare equal, as in Redis.
+- `dict` and `sl` hold the same members. `sl` holds one bytes *order key* per member,
+  `order_key(score, member)`: 8 bytes whose unsigned big-endian order is the score's
+  order, then the member bytes. Python's bytes order (memcmp, then length) is Redis's
+  sdscmp, so the keys sort by score, then by member, as Redis's skiplist does, and every
+  comparison in the SortedList is one memcmp (tuples of (score, member) cost a tuple, a
+  float and a bytes dereference per comparison, cache misses on large sets).
+- Scores are IEEE doubles, never NaN; -0.0 and 0.0 compare equal, as in Redis: the key
+  of -0.0 is the key of 0.0, and the dict keeps the score as stored (-0.0 included where
+  a skiplist keeps it). Scores are always read from the dict, never decoded from a key.
+- Nothing outside this module knows how `sl` is keyed: commands use the rank, range
+  and iteration methods below, which speak (member, score) and member lists.
 - Rank operations (index, bisect, slice) are O(log n) thanks to the SortedList.
 - `encoding` is what Redis 7.0.15's OBJECT ENCODING answers. A new sorted set is a
   listpack unless zset-max-listpack-entries is 0 or the first member added is longer than
@@ -17,6 +25,8 @@ Invariants:
 from __future__ import annotations
 
 import math
+import struct
+from operator import itemgetter
 
 from sortedcontainers import SortedList
 
@@ -26,6 +36,22 @@ LISTPACK = b"listpack"
 SKIPLIST = b"skiplist"
 
 _INF = math.inf
+
+_pack_d = struct.Struct(">d").pack
+_INVERT = bytes(range(255, -1, -1))  # bytes.translate table: every bit inverted
+_PREFIX = 8  # bytes of score in an order key
+_member_of = itemgetter(slice(_PREFIX, None))  # order key -> member
+
+
+def order_key(score: float, member: bytes = b"") -> bytes:
+    """The SortedList key of (score, member): the double's big-endian bits made to sort
+    as unsigned bytes, then the member. A non-negative double gets its sign bit set (the
+    bits of its negation; -0.0 is first made 0.0, which Redis treats as equal), a
+    negative one has every bit inverted. With member b"" it is the lowest key of that
+    score (the range bounds)."""
+    if score >= 0:
+        return _pack_d(-(score + 0.0)) + member
+    return _pack_d(score).translate(_INVERT) + member
 
 
 class ZSet:
@@ -44,6 +70,20 @@ class ZSet:
         return cls(LISTPACK)
 
     @classmethod
+    def from_dict(cls, d: dict, encoding: bytes) -> "ZSet":
+        """A sorted set holding d (member -> score, taken over, not copied) in the given
+        encoding; a listpack stores -0 as 0 (the text of d2string), as loading and
+        converting a result into a listpack do in Redis."""
+        z = cls(encoding)
+        if encoding is LISTPACK:
+            for m, s in d.items():
+                if s == 0:
+                    d[m] = 0.0
+        z.dict = d
+        z.sl = SortedList([order_key(s, m) for m, s in d.items()])
+        return z
+
+    @classmethod
     def for_result(cls, pairs, config, incremental: bool = False) -> "ZSet":
         """A stored result: pairs of (member, score) with distinct members.
 
@@ -58,24 +98,16 @@ class ZSet:
             for member, score in pairs:
                 z.insert(member, score, config)
             return z
-        z = cls(SKIPLIST)
-        d = z.dict
-        for member, score in pairs:
-            d[member] = score
-        if len(d) <= config.zset_max_listpack_entries and all(
+        d = dict(pairs)
+        fits = len(d) <= config.zset_max_listpack_entries and all(
             len(m) <= config.zset_max_listpack_value for m in d
-        ):
-            z.encoding = LISTPACK
-            for m, s in d.items():
-                if s == 0:
-                    d[m] = 0.0
-        z.sl = SortedList((s, m) for m, s in d.items())
-        return z
+        )
+        return cls.from_dict(d, LISTPACK if fits else SKIPLIST)
 
     def copy(self) -> "ZSet":
         z = ZSet(self.encoding)
         z.dict = self.dict.copy()
-        z.sl = SortedList(self.sl)
+        z.sl = self.sl.copy()
         return z
 
     def __len__(self) -> int:
@@ -88,17 +120,26 @@ class ZSet:
         return member in self.dict
 
     def __repr__(self) -> str:
-        return f"<ZSet {self.encoding.decode()} {list(self.sl)!r}>"
+        return f"<ZSet {self.encoding.decode()} {list(self.items())!r}>"
 
     # ------------------------------------------------------------------ members
 
     def score(self, member: bytes) -> float | None:
         return self.dict.get(member)
 
-    def items(self):
-        """(member, score) in order."""
-        for score, member in self.sl:
-            yield member, score
+    def items(self, start: int = 0, stop: int | None = None):
+        """(member, score) in order, lazily: all of them, or ranks start..stop-1."""
+        d = self.dict
+        for k in (self.sl if start == 0 and stop is None else self.sl.islice(start, stop)):
+            m = k[_PREFIX:]
+            yield m, d[m]
+
+    def reversed_items(self):
+        """(member, score) from the highest rank down."""
+        d = self.dict
+        for k in reversed(self.sl):
+            m = k[_PREFIX:]
+            yield m, d[m]
 
     def insert(self, member: bytes, score: float, config) -> None:
         """Add a member known to be absent, converting the encoding like zsetAdd."""
@@ -110,7 +151,7 @@ class ZSet:
         elif self.encoding is LISTPACK and score == 0:
             score = 0.0  # a listpack stores the text of d2string, which writes -0 as "0"
         self.dict[member] = score
-        self.sl.add((score, member))
+        self.sl.add(order_key(score, member))
 
     def update(self, member: bytes, score: float) -> None:
         """Change the score of a present member."""
@@ -120,38 +161,55 @@ class ZSet:
         if old == score:
             # Redis does not touch a member whose score is unchanged (-0 == 0 included).
             return
-        self.sl.remove((old, member))
-        self.sl.add((score, member))
+        sl = self.sl
+        sl.remove(order_key(old, member))
+        sl.add(order_key(score, member))
         self.dict[member] = score
 
     def remove(self, member: bytes) -> bool:
         score = self.dict.pop(member, None)
         if score is None:
             return False
-        self.sl.remove((score, member))
+        self.sl.remove(order_key(score, member))
         return True
 
     def rank(self, member: bytes) -> int | None:
         score = self.dict.get(member)
         if score is None:
             return None
-        return self.sl.index((score, member))
+        return self.sl.index(order_key(score, member))
 
-    def at(self, index: int):
-        """(score, member) at rank index."""
-        return self.sl[index]
+    def member_at(self, index: int) -> bytes:
+        """The member at rank index (negative counts from the end)."""
+        return self.sl[index][_PREFIX:]
 
-    def slice(self, start: int, stop: int):
-        """(score, member) pairs of ranks start..stop-1."""
-        return self.sl[start:stop]
+    def members(self, start: int = 0, stop: int | None = None) -> list:
+        """The members of ranks start..stop-1 in order (all of them by default)."""
+        if stop is None:
+            stop = len(self.sl)
+        if start >= stop:
+            return []
+        return list(map(_member_of, self.sl[start:stop]))
 
-    def delete_ranks(self, start: int, stop: int) -> list:
-        """Remove ranks start..stop-1; returns the removed (score, member) pairs."""
-        removed = self.sl[start:stop]
-        del self.sl[start:stop]
+    def pairs(self, start: int = 0, stop: int | None = None) -> list:
+        """(member, score) of ranks start..stop-1 in order."""
         d = self.dict
-        for _, member in removed:
-            del d[member]
+        return [(m, d[m]) for m in self.members(start, stop)]
+
+    def delete_ranks(self, start: int, stop: int) -> None:
+        """Remove ranks start..stop-1."""
+        sl = self.sl
+        d = self.dict
+        for k in sl[start:stop]:
+            del d[k[_PREFIX:]]
+        del sl[start:stop]
+
+    def pop_ranks(self, start: int, stop: int) -> list:
+        """Remove ranks start..stop-1; returns their (member, score) in order."""
+        sl = self.sl
+        pop = self.dict.pop
+        removed = [(m, pop(m)) for m in map(_member_of, sl[start:stop])]
+        del sl[start:stop]
         return removed
 
     # ------------------------------------------------------------------ ranges
@@ -164,15 +222,15 @@ class ZSet:
         if loex:
             if lo == _INF:
                 return 0, 0
-            start = sl.bisect_left((math.nextafter(lo, _INF), b""))
+            start = sl.bisect_left(order_key(math.nextafter(lo, _INF)))
         else:
-            start = sl.bisect_left((lo, b""))
+            start = sl.bisect_left(order_key(lo))
         if hiex:
-            stop = sl.bisect_left((hi, b""))
+            stop = sl.bisect_left(order_key(hi))
         elif hi == _INF:
             stop = len(sl)
         else:
-            stop = sl.bisect_left((math.nextafter(hi, _INF), b""))
+            stop = sl.bisect_left(order_key(math.nextafter(hi, _INF)))
         return start, max(start, stop)
 
     def lex_range(self, lo, hi, rev: bool = False) -> tuple[int, int]:
@@ -189,30 +247,31 @@ class ZSet:
         if (
             not n
             or not lex_range_nonempty(lo, hi)
-            or not lo.le_member(sl[-1][1])
-            or not hi.ge_member(sl[0][1])
+            or not lo.le_member(sl[-1][_PREFIX:])
+            or not hi.ge_member(sl[0][_PREFIX:])
         ):
             return 0, 0
         if self.encoding is LISTPACK:
+            ms = self.members()  # at most zset-max-listpack-entries
             if rev:
                 stop = n
-                while stop > 0 and not hi.ge_member(sl[stop - 1][1]):
+                while stop > 0 and not hi.ge_member(ms[stop - 1]):
                     stop -= 1
                 start = stop
-                while start > 0 and lo.le_member(sl[start - 1][1]):
+                while start > 0 and lo.le_member(ms[start - 1]):
                     start -= 1
                 return start, stop
             start = 0
-            while start < n and not lo.le_member(sl[start][1]):
+            while start < n and not lo.le_member(ms[start]):
                 start += 1
             stop = start
-            while stop < n and hi.ge_member(sl[stop][1]):
+            while stop < n and hi.ge_member(ms[stop]):
                 stop += 1
             return start, stop
         a, b = 0, n
         while a < b:
             mid = (a + b) // 2
-            if lo.le_member(sl[mid][1]):
+            if lo.le_member(sl[mid][_PREFIX:]):
                 b = mid
             else:
                 a = mid + 1
@@ -220,7 +279,7 @@ class ZSet:
         b = n
         while a < b:
             mid = (a + b) // 2
-            if hi.ge_member(sl[mid][1]):
+            if hi.ge_member(sl[mid][_PREFIX:]):
                 a = mid + 1
             else:
                 b = mid
