@@ -116,11 +116,11 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
     The fast path serves a plain command (no subcommands, not protected) from a client
     in no special state (`c.gate`: not authenticated, in MULTI, subscribed, a busy
     script, CLIENT REPLY not ON, blocked, paused, closing) while no server-wide hook is
-    on (`server.hooked`: check hooks, a pause, client tracking, propagation,
-    monitors). Everything else takes `_process_full`, which runs every check in
-    Redis's order. What the fast path reads of the configuration is read once per
-    batch, and again after a request that took the full path (the only way the
-    configuration can change).
+    on (`server.hooked`: check hooks, a pause, client tracking); it propagates and
+    feeds monitors itself (`server.post_hooked`). Everything else takes
+    `_process_full`, which runs every check in Redis's order. What the fast path reads
+    of the configuration is read once per batch, and again after a request that took
+    the full path (the only way the configuration can change).
 
     After each request, CLIENT REPLY SKIP's state advances; a request that blocks the
     client (BLPOP, CLIENT PAUSE) or closes it stops the loop, and the requests after it
@@ -183,7 +183,7 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
                         server.slowlog_push(c, argv, duration)
                     if duration >= 1000 and config.latency_monitor_threshold:
                         server.latency_sample("fast-command" if cmd.fast else "command", duration // 1000)
-                if server.hooked:  # the command turned a hook on
+                if server.post_hooked:
                     if server.propagating and (server.dirty != dirty or server.prop_pending):
                         server.propagate(c, cmd, argv, server.dirty != dirty)
                     if server.monitors and not cmd.skip_monitor:

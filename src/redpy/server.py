@@ -7,8 +7,11 @@ never await, so each command is atomic as in Redis.
 Hooks that later features fill in stay None (or empty) until then and cost nothing on
 the hot path: `check_hooks` (ACL, OOM), `propagating` + `propagate` (AOF and replicas),
 `monitors`, `tracking_clients` and `pause_until` are properties (or, for `monitors`, a
-list) that keep one flag, `hooked`, true while any of them is set; dispatch tests only
-that flag before taking its full path. Assign them as plain attributes.
+list) that keep two flags current: `hooked`, true while a hook that must run before a
+command is set (check hooks, a pause, tracking), which sends every command down
+dispatch's full path, and `post_hooked`, true while one that runs after it is
+(propagation, monitors), which dispatch's fast path serves itself. Assign them as plain
+attributes.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class SlowlogEntry:
 
 
 class _MonitorList(list):
-    """server.monitors: a list that keeps server.hooked current as it changes."""
+    """server.monitors: a list that keeps server.post_hooked current as it changes."""
 
     __slots__ = ("server",)
 
@@ -83,7 +86,8 @@ def _hook_property(name: str, doc: str) -> property:
 
 
 class Server:
-    # What dispatch's fast path must not skip; each setter updates `hooked`.
+    # What dispatch's fast path must not skip; each setter updates `hooked` and
+    # `post_hooked`.
     check_hooks = _hook_property(
         "check_hooks", "(c, cmd, argv) -> CommandError | None, run before every command: ACL, then OOM"
     )
@@ -92,9 +96,8 @@ class Server:
     tracking_clients = _hook_property("tracking_clients", "how many clients have tracking on")
 
     def _update_hooked(self) -> None:
-        self.hooked = bool(
-            self._check_hooks or self._propagating or self._pause_until or self._tracking_clients or self.monitors
-        )
+        self.hooked = bool(self._check_hooks or self._pause_until or self._tracking_clients)
+        self.post_hooked = bool(self._propagating or self.monitors)
 
     def __init__(self, config: Config | None = None):
         self._check_hooks: tuple = ()
@@ -102,7 +105,7 @@ class Server:
         self._pause_until = 0.0
         self._tracking_clients = 0
         self.monitors: list[Client] = _MonitorList(self)
-        self.hooked = False
+        self.hooked = self.post_hooked = False
         self.config = config or Config()
         cfg = self.config
         self.dbs = [Database(self, i) for i in range(cfg.databases)]
