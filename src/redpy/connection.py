@@ -37,15 +37,21 @@ log = logging.getLogger("redpy")
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
 
-def _gated(name: str, doc: str) -> property:
-    """A Client attribute kept in the slot `_<name>`: setting it updates the gate."""
+def flag_property(name: str, update: str, doc: str) -> property:
+    """An attribute kept in `_<name>` whose setter then calls the method `update`, which
+    recomputes a flag the hot path tests instead (Client.gate, Server.hooked)."""
     slot = "_" + name
+    recompute = operator.methodcaller(update)
 
     def set_(self, value) -> None:
         setattr(self, slot, value)
-        self.update_gate()
+        recompute(self)
 
     return property(operator.attrgetter(slot), set_, doc=doc)
+
+
+def _gated(name: str, doc: str) -> property:
+    return flag_property(name, "update_gate", doc)
 
 
 class Client(asyncio.Protocol):
@@ -197,32 +203,20 @@ class Client(asyncio.Protocol):
         requests = None
         if FAST_PARSE and data[0] == 42 and not parser.buf and parser.argv is None and not parser.auth_required:
             requests = parser.parse_fast(data)
-            if requests is not None:
-                # complete requests and nothing buffered: no query-buffer limit to check
-                if self.backlog or (self.gate and (self._blocked is not None or self._paused)):
-                    self.backlog.extend(requests)
-                else:
-                    dispatch.run_requests(self, requests)
-                self.flush()
-                if self.server.pending_flush:
-                    self.server.flush_pending()
-                return
-        if requests is None:
+        if requests is not None:
+            self._queue_or_run(requests)
+        else:
             parser.feed(data)
             if parser.auth_required:
                 error = self._run_unauthenticated()
-                requests = []
             else:
                 try:
                     requests = parser.parse()
                 except ProtocolError as e:
                     requests = parser.pending
                     error = e
-        if requests:
-            if self.backlog or (self.gate and (self._blocked is not None or self._paused)):
-                self.backlog.extend(requests)
-            else:
-                self._run(requests)
+                if requests:
+                    self._queue_or_run(requests)
         if error is not None:
             self.protocol_error(str(error))
         elif parser.buffered() > self.server.config.client_query_buffer_limit:
@@ -261,7 +255,7 @@ class Client(asyncio.Protocol):
                 return None
 
     def _queue_or_run(self, requests) -> None:
-        if self.backlog or self.blocked is not None or self.paused:
+        if self.backlog or (self.gate and (self._blocked is not None or self._paused)):
             self.backlog.extend(requests)
         else:
             self._run(requests)

@@ -26,7 +26,7 @@ import time
 from collections import deque
 
 from . import __version__
-from .connection import Client
+from .connection import Client, flag_property
 from .config import Config
 from .db import Database
 
@@ -73,16 +73,7 @@ class _MonitorList(list):
 
 
 def _hook_property(name: str, doc: str) -> property:
-    attr = "_" + name
-
-    def get(self):
-        return getattr(self, attr)
-
-    def set_(self, value) -> None:
-        setattr(self, attr, value)
-        self._update_hooked()
-
-    return property(get, set_, doc=doc)
+    return flag_property(name, "_update_hooked", doc)
 
 
 class Server:
