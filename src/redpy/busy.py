@@ -259,6 +259,8 @@ def process_events(server) -> None:
             c.gate = True
             try:
                 c.data_received(data)
+                # its replies (BUSY...) now: the loop's write_before_sleep waits for the script
+                server.flush_pending()
             except Exception:  # never into the script: it would die of it
                 log.exception("error serving a client while a script is busy")
             c.gate = True  # a command may have recomputed it (MULTI, RESET, ...)

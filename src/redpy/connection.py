@@ -224,9 +224,7 @@ class Client(asyncio.Protocol):
             self.flush()
             self.close()
             return
-        self.flush()
-        if self.server.pending_flush:
-            self.server.flush_pending()
+        self.server.write_before_sleep(self)
 
     def _run(self, requests: list[list[bytes]]) -> None:
         """Run requests in order until one blocks, pauses or closes the client (the
