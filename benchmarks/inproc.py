@@ -83,11 +83,18 @@ class FakeTransport:
         return default
 
 
-def setup(server, test: str):
+def setup(server, test: str, keyspace: int = 100000):
     from redpy.connection import Client
 
     c = Client(server)
     c.connection_made(FakeTransport())
+    if test in ("get", "incr"):
+        # redis-benchmark's keys exist (SET runs before GET; INCR's counters exist after
+        # its first pass): a hit costs a cold dict lookup among `keyspace` keys
+        data = server.dbs[0].data
+        for i in range(keyspace):
+            data[b"key:%012d" % i] = b"xxx"
+            data[b"counter:%012d" % i] = b"%d" % (i % 50)
     if test in ("rpop", "lrange_100"):
         # a list that does not run out: RPOP pops at most reads*16 elements
         c.data_received(_req(b"DEL", b"mylist"))
@@ -101,7 +108,7 @@ def run(test: str, reads: int, pipeline: int, keyspace: int, repeat: int) -> flo
 
     rnd = random.Random(1)
     server = Server()
-    c = setup(server, test)
+    c = setup(server, test, keyspace)
     batches = [b"".join(make_request(test, keyspace, rnd) for _ in range(pipeline)) for _ in range(1000)]
     best = None
     for _ in range(repeat):

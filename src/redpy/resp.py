@@ -437,7 +437,9 @@ def split_args(line: bytes) -> list[bytes] | None:
 
 # --------------------------------------------------------------------------- encoding
 
-_INT_CACHE = [b":%d\r\n" % i for i in range(-1, 1025)]
+# integer replies -1..9999 (Redis replies with its shared integers' encodings too)
+_INT_CACHE = [b":%d\r\n" % i for i in range(-1, 10000)]
+_INT_CACHE_MAX = 9999
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
 _DOLLAR_CACHE = [b"$%d" % i for i in range(0, 1025)]
 _CRLF = b"\r\n"
@@ -464,7 +466,7 @@ def encode(v, proto: int = 2) -> bytes:
     if t is bytes:
         return _bulk(v)
     if t is int:
-        if -1 <= v <= 1023:
+        if -1 <= v <= _INT_CACHE_MAX:
             return _INT_CACHE[v + 1]
         return b":%d\r\n" % v
     if v is None:
@@ -526,7 +528,7 @@ def _array(prefix: bytes, items, proto: int) -> bytes:
         t = type(item)
         if t is bytes:
             append(_bulk(item))
-        elif t is int and -1 <= item <= 1023:
+        elif t is int and -1 <= item <= _INT_CACHE_MAX:
             append(_INT_CACHE[item + 1])
         else:
             append(encode(item, proto))

@@ -245,6 +245,32 @@ def test_incr_decr(both):
     both.check("GET", "s")
 
 
+
+def test_incr_across_the_shared_integers(both):
+    """INCR stores 0..9999 as shared values (numbers.SHARED_INT_BYTES) and parses them
+    back by table: the boundaries, the way back down, and values that only look alike."""
+    both.check("SET", "n", "9997")
+    for _ in range(4):
+        both.check("INCR", "n")
+        both.check("GET", "n")
+        both.check("OBJECT", "REFCOUNT", "n")
+    for _ in range(3):
+        both.check("DECRBY", "n", "2")
+        both.check("OBJECT", "REFCOUNT", "n")
+    both.check("SET", "n", "1")
+    for _ in range(3):
+        both.check("DECR", "n")
+        both.check("GET", "n")
+        both.check("OBJECT", "ENCODING", "n")
+    for value in ("007", "0x1", "1e3", "999 ", "\x009"):
+        both.check("SET", "n", value)
+        both.check("INCR", "n")
+    both.check("SET", "n", "42")
+    both.check("APPEND", "n", "0")
+    both.check("INCR", "n")
+    both.check("GET", "n")
+
+
 INCRBYFLOAT_CASES = [
     ("10.5", "0.1"),
     ("1e300", "1.2"),

@@ -246,7 +246,7 @@ def test_file_parse_errors():
 def test_crc64_lanes_match_bytewise():
     from redpy.persistence import crc64 as mod
 
-    if mod._np is None:
+    if mod.numpy() is None:
         pytest.skip("numpy not installed: only the pure Python path exists")
     rng = random.Random(3)
     for n in (mod._LANES_MIN, mod._LANES_MIN + 4097, 3 * mod._LANES_MIN + 5):

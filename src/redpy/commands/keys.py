@@ -27,7 +27,7 @@ from ..errors import (
     invalid_expire,
 )
 from ..notify import GENERIC, notify
-from ..numbers import LLONG_MAX, LLONG_MIN, string2ll
+from ..numbers import LLONG_MAX, LLONG_MIN, SHARED_INT_VALUE, string2ll
 from ..registry import command_group
 from ..replies import NULL, OK, Simple
 from ..tracking import invalidate_on_flush
@@ -545,10 +545,9 @@ def cmd_persist(c, argv):
 
 # ---------------------------------------------------------------------- object
 
-# Shared integer objects: Redis stores 0..9999 once (OBJ_SHARED_INTEGERS) with
+# Shared integer objects: Redis stores 0..9999 once (numbers.SHARED_INTEGERS) with
 # OBJ_SHARED_REFCOUNT, unless an LRU/LFU maxmemory policy with a maxmemory limit needs
 # per-key access data.
-_SHARED_INTEGERS = 10000
 _OBJ_SHARED_REFCOUNT = 2147483647
 _LFU_POLICY_ERR = (
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
@@ -618,12 +617,10 @@ def cmd_object_refcount(c, argv):
     v = _lookup_notouch(c, argv[2], False)
     if v is None:
         return NULL
-    if type(v) is bytes and len(v) <= 4:
-        n = string2ll(v)
-        if n is not None and 0 <= n < _SHARED_INTEGERS:
-            cfg = c.server.config
-            if not (cfg.maxmemory and ("lru" in cfg.maxmemory_policy or "lfu" in cfg.maxmemory_policy)):
-                return _OBJ_SHARED_REFCOUNT
+    if type(v) is bytes and len(v) <= 4 and v in SHARED_INT_VALUE:
+        cfg = c.server.config
+        if not (cfg.maxmemory and ("lru" in cfg.maxmemory_policy or "lfu" in cfg.maxmemory_policy)):
+            return _OBJ_SHARED_REFCOUNT
     return 1
 
 

@@ -25,6 +25,9 @@ from ..errors import (
 from ..numbers import (
     LLONG_MAX,
     LLONG_MIN,
+    SHARED_INT_BYTES,
+    SHARED_INT_VALUE,
+    SHARED_INTEGERS,
     format_long_double,
     long_double_add,
     parse_long_double,
@@ -442,7 +445,9 @@ def _incr(c, key: bytes, delta: int):
         current = 0
     else:
         t = type(v)
-        if t is bytes and 0 < len(v) < 19 and v.isdigit() and (v[0] != 48 or len(v) == 1):
+        if t is bytes and len(v) < 5 and (current := SHARED_INT_VALUE.get(v)) is not None:
+            pass  # 0..9999, as INCR stores them
+        elif t is bytes and 0 < len(v) < 19 and v.isdigit() and (v[0] != 48 or len(v) == 1):
             current = int(v)  # the common case, without the strict parser's regex
         else:
             if t is not bytes and t is not bytearray:
@@ -453,17 +458,18 @@ def _incr(c, key: bytes, delta: int):
     new = current + delta  # Python ints do not wrap: Redis's overflow test, after the fact
     if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(OVERFLOW)
+    stored = SHARED_INT_BYTES[new] if 0 <= new < SHARED_INTEGERS else b"%d" % new
     server = c.server
     if server.config.notify_keyspace_events:
         if v is None:
-            db.add(key, b"%d" % new)
+            db.add(key, stored)
         else:
-            db.data[key] = b"%d" % new
+            db.data[key] = stored
             db.signal_modified(key)
         notify(server, NOTIFY_STRING, b"incrby", key, db.id)
         server.dirty += 1
         return new
-    db.data[key] = b"%d" % new
+    db.data[key] = stored
     if server.signals_on:
         db.signal_modified(key)
     server.dirty += 1

@@ -34,7 +34,7 @@ _T = _make_tables()
 
 def crc64(crc: int, data) -> int:
     """Continue crc over data (bytes-like)."""
-    if len(data) >= _LANES_MIN and _np is not None:
+    if len(data) >= _LANES_MIN and numpy() is not None:
         return _crc64_lanes(crc, data)
     return _crc64_py(crc, data)
 
@@ -66,10 +66,20 @@ def _crc64_py(crc: int, data) -> int:
 
 # ---------------------------------------------------------------- numpy lanes
 
-try:
-    import numpy as _np
-except ImportError:  # pragma: no cover - numpy is optional
-    _np = None
+_np = False  # not imported yet
+
+
+def numpy():
+    """numpy, imported at the first large input (None without it): importing it at
+    startup cost the server 0.1 s and OpenBLAS's threads."""
+    global _np
+    if _np is False:
+        try:
+            import numpy as np
+        except ImportError:  # pragma: no cover - numpy is optional
+            np = None
+        _np = np
+    return _np
 
 _LANES_MIN = 1 << 20
 _LANES = 4096
@@ -113,7 +123,7 @@ def _byte_tables(cols: list[int]) -> list[list[int]]:
 
 
 def _crc64_lanes(crc: int, data) -> int:
-    np = _np
+    np = numpy()
     buf = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
     n = len(buf)
     lane_len = n // _LANES
