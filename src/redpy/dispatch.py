@@ -95,7 +95,9 @@ def _alert_threshold(config) -> int:
 
 def _record(c: "Client", cmd: Command, argv: list[bytes], duration: int) -> None:
     """A command's statistics, slowlog entry and latency sample (call()'s bookkeeping)."""
-    config = c.server.config
+    server = c.server
+    server.stat_numcommands += 1
+    config = server.config
     if config.latency_tracking:
         try:
             cmd.hist[duration] += 1
@@ -140,11 +142,13 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
     tracking = config.latency_tracking
     alert = _alert_threshold(config)
     i = 0
+    slow = 0  # requests that took the full path (it counts its calls) or were refused
     start = perf_ns()
     for argv in requests:
         i += 1
         cmd = plain(argv[0])
         if cmd is None or c.gate or server.hooked:
+            slow += 1
             _process_full(c, argv)
             tracking = config.latency_tracking
             alert = _alert_threshold(config)
@@ -154,6 +158,7 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
             arity = cmd.arity
             argc = len(argv)
             if (arity > 0 and argc != arity) or argc < -arity:
+                slow += 1
                 reject(c, cmd, CommandError(f"ERR wrong number of arguments for '{cmd.fullname}' command"))
             else:
                 # call(), inlined
@@ -209,7 +214,10 @@ def run_requests(c: "Client", requests: list[list[bytes]]) -> None:
             if c._blocked is not None or c._paused or c._close_after_reply:
                 if not c._close_after_reply:
                     c.backlog.extend(requests[i:])
-                return
+                break
+    # the calls made here (call()'s stat_numcommands++), by the read: the ops sampler's
+    # count, while INFO sums the commands' histograms (exact at any moment)
+    server.stat_numcommands += i - slow
 
 
 def _process_full(c: "Client", argv: list[bytes]) -> None:

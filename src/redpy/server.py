@@ -355,10 +355,6 @@ class Server:
 
         latency_add_sample_if_needed(self, event, ms)
 
-    def stat_numcommands_total(self) -> int:
-        from .registry import all_commands
-
-        return sum(cmd.calls for cmd in all_commands())
 
     def write_before_sleep(self, c: Client) -> None:
         """Write c's replies, and those queued for others, once this turn of the event

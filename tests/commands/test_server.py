@@ -89,6 +89,24 @@ def test_info_counts(r):
     assert b"redis_version:7.0.15" in r.call("INFO", "server")
 
 
+
+def test_total_commands_processed_inside_a_pipeline(r):
+    """The fast path counts its calls per read, but a command later in the same read
+    (INFO) sees the ones before it; refused commands do not count (call() counts)."""
+    r.call("CONFIG", "RESETSTAT")
+    r.send_raw(
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+        b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+        b"*1\r\n$3\r\nGET\r\n"  # wrong arity: refused
+        b"*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"
+        b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"
+        b"*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"
+    )
+    replies = [r.read_reply() for _ in range(6)]
+    assert re.search(rb"total_commands_processed:3\r\n", replies[3])  # RESETSTAT, SET, GET
+    assert re.search(rb"total_commands_processed:5\r\n", replies[5])  # + INFO, INCR
+    assert re.search(rb"total_commands_processed:6\r\n", r.call("INFO", "stats"))
+
 def test_latency_events_recorded(r):
     """Needs the dispatch hook (latency_add_sample_if_needed) to record 'command'."""
     from redpy.commands.server import latency_add_sample

@@ -140,7 +140,7 @@ def test_zset_type_ranks_and_encoding():
     assert z.encoding is SKIPLIST  # never converts back
     assert ZSet.new(b"toolong", cfg).encoding is SKIPLIST
     c = z.copy()
-    c.update(b"a", 9.0)
+    c.update(b"a", c.score(b"a"), 9.0)
     assert z.score(b"a") == 1.0 and c.rank(b"a") == 1
 
 

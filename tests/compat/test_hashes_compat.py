@@ -160,6 +160,20 @@ def pair(request, both):
 # ------------------------------------------------------------------ commands
 
 
+
+def test_hset_on_a_hashtable_counts_each_new_field_once(pair):
+    """HSET on a hashtable hash counts by the size it grew (commands/hashes.py)."""
+    b = pair
+    b.check("HSET", "h", "a", "x" * 100)
+    b.check("OBJECT", "ENCODING", "h")
+    b.check("HSET", "h", "a", "1")
+    b.check("HSET", "h", "b", "2")
+    b.check("HSET", "h", "b", "3", "c", "4", "c", "5", "d", "6")
+    b.check("HMSET", "h", "d", "7", "e", "8")
+    b.check("HLEN", "h")
+    for field in ("a", "b", "c", "d", "e"):
+        b.check("HGET", "h", field)
+
 def test_hset_hget_family(pair):
     b = pair
     b.check("HSET", "h", "a", "1")

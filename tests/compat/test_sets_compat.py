@@ -57,6 +57,19 @@ def test_sadd_srem_card_members(pair):
     b.check("SMISMEMBER", "s")
 
 
+
+def test_sadd_on_a_hashtable_counts_each_new_member_once(pair):
+    """SADD on a hashtable set counts by the size it grew (commands/sets.py)."""
+    b = pair
+    b.check("SADD", "s", "a", "b")
+    b.check("OBJECT", "ENCODING", "s")
+    b.check("SADD", "s", "a")
+    b.check("SADD", "s", "c")
+    b.check("SADD", "s", "c", "d", "d", "a", "e")
+    b.check("SADD", "s", "a", "b", "c")
+    b.check("SCARD", "s")
+    check_unordered(b, "SMEMBERS", "s")
+
 def test_wrongtype(pair):
     b = pair
     b.check("SET", "str", "v")

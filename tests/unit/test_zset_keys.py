@@ -97,9 +97,9 @@ def test_update_and_remove_with_negative_zero():
     z.insert(b"b", 0.0, cfg)
     z.insert(b"c", -1.0, cfg)
     assert z.members() == [b"c", b"a", b"b"]
-    z.update(b"a", 0.0)  # equal to -0.0: untouched, as in Redis
+    z.update(b"a", z.score(b"a"), 0.0)  # equal to -0.0: untouched, as in Redis
     assert math.copysign(1, z.score(b"a")) < 0
-    z.update(b"c", -0.0)
+    z.update(b"c", z.score(b"c"), -0.0)
     assert z.members() == [b"a", b"b", b"c"] and math.copysign(1, z.score(b"c")) < 0
     assert z.remove(b"a") and z.remove(b"c") and not z.remove(b"c")
     assert z.members() == [b"b"] and len(z.sl) == 1

@@ -77,12 +77,16 @@ def _hset_generic(c, argv) -> int:
             if set_field(argv[i], argv[i + 1], cfg):
                 created += 1
     else:
-        # hashTypeSet on a hashtable, inlined: no conversion is left to check
-        for i in range(2, len(argv), 2):
-            field = argv[i]
-            if field not in h:
-                created += 1
-            h[field] = argv[i + 1]
+        # hashTypeSet on a hashtable, inlined: no conversion is left to check. The new
+        # fields are what the size grew by (a field given twice is new once, as in
+        # Redis): one lookup a field, where `in` then a store made two cold ones.
+        size = len(h)
+        if len(argv) == 4:
+            h[argv[2]] = argv[3]
+        else:
+            for i in range(2, len(argv), 2):
+                h[argv[i]] = argv[i + 1]
+        created = len(h) - size
     server = c.server
     if server.signals_on:
         c.db.signal_modified(argv[1])

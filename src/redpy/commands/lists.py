@@ -114,7 +114,12 @@ def _push_generic(c, argv, where: int, xx: bool):
         new = True
     else:
         new = False
-    if where == HEAD:
+    if len(argv) == 3:
+        if where == HEAD:
+            lst.appendleft(argv[2])
+        else:
+            lst.append(argv[2])
+    elif where == HEAD:
         lst.extendleft(argv[2:])
     else:
         lst.extend(argv[2:])

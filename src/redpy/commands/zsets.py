@@ -248,7 +248,7 @@ def _zadd_generic(c, argv, incr: bool):
                     continue
                 processed += 1
                 if score != cur:
-                    z.update(member, score)
+                    z.update(member, cur, score)
                     updated += 1
             elif not xx:
                 z.insert(member, score, config)

@@ -50,9 +50,10 @@ class Set(set):
 
     def add_member(self, member: bytes, max_intset: int) -> bool:
         """setTypeAdd: add member; True if it was not there. Converts like Redis."""
-        if member in self:
+        size = len(self)
+        set.add(self, member)  # one lookup; `in` then add made two, both cold in a big set
+        if len(self) == size:
             return False
-        set.add(self, member)
         if self._arr is not None:
             self._index_add(member)
         if self.encoding is INTSET and (len(self) > max_intset or string2ll(member) is None):

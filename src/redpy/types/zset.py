@@ -153,9 +153,9 @@ class ZSet:
         self.dict[member] = score
         self.sl.add(order_key(score, member))
 
-    def update(self, member: bytes, score: float) -> None:
-        """Change the score of a present member."""
-        old = self.dict[member]
+    def update(self, member: bytes, old: float, score: float) -> None:
+        """Change the score of a present member from old (its score, which the caller
+        has just read) to score."""
         if score == 0 and self.encoding is LISTPACK:
             score = 0.0
         if old == score:
