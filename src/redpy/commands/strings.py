@@ -436,7 +436,14 @@ def cmd_append(c, argv):
     return total
 
 
-def _incr(c, key: bytes, delta: int):
+@command("incr")
+def cmd_incr(c, argv, delta: int = 1):
+    """INCR key
+
+    Also DECR, INCRBY and DECRBY with their delta: INCR's handler itself, one call less
+    on the path redis-benchmark measures.
+    """
+    key = argv[1]
     db = c.db
     v = db.data.get(key)
     if v is not None and (db.expires or db.touch is not None):
@@ -476,16 +483,10 @@ def _incr(c, key: bytes, delta: int):
     return new
 
 
-@command("incr")
-def cmd_incr(c, argv):
-    """INCR key"""
-    return _incr(c, argv[1], 1)
-
-
 @command("decr")
 def cmd_decr(c, argv):
     """DECR key"""
-    return _incr(c, argv[1], -1)
+    return cmd_incr(c, argv, -1)
 
 
 @command("incrby")
@@ -494,7 +495,7 @@ def cmd_incrby(c, argv):
     delta = string2ll(argv[2])
     if delta is None:
         raise CommandError(NOT_INTEGER)
-    return _incr(c, argv[1], delta)
+    return cmd_incr(c, argv, delta)
 
 
 @command("decrby")
@@ -508,7 +509,7 @@ def cmd_decrby(c, argv):
         raise CommandError(NOT_INTEGER)
     if delta == LLONG_MIN:
         raise CommandError("ERR decrement would overflow")
-    return _incr(c, argv[1], -delta)
+    return cmd_incr(c, argv, -delta)
 
 
 @command("incrbyfloat")
