@@ -386,7 +386,11 @@ class Server:
         self.flush_scheduled = False
         pending = self.pending_flush
         while pending:
-            pending.pop().flush()
+            c = pending.pop()
+            try:
+                c.flush()
+            except Exception:  # the others' replies must still go out
+                log.exception("error writing to client id=%d", c.id)
 
     def serve_ready_keys(self) -> None:
         """Serve clients blocked on keys that became ready (handleClientsBlockedOnKeys)."""
