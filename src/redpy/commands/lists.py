@@ -418,9 +418,14 @@ def _pop_generic(c, argv, where: int):
     argc = len(argv)
     key = argv[1]
     if argc == 2:
-        lst = _get_list(c.db, key)
+        db = c.db
+        lst = db.data.get(key)  # _get_list, without its two calls while nothing expires
+        if lst is not None and (db.expires or db.touch is not None):
+            lst = db.lookup(key)
         if lst is None:
             return NULL
+        if type(lst) is not RList:
+            raise CommandError(WRONGTYPE)
         v = lst.popleft() if where == HEAD else lst.pop()
         _after_pop(c, key, lst, 1, where)
         return v
