@@ -152,8 +152,6 @@ def ops_sampler(server):
     return hook
 
 
-
-
 def _section_server(server) -> list[str]:
     cfg = server.config
     now = time.time()

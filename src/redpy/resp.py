@@ -438,8 +438,8 @@ def split_args(line: bytes) -> list[bytes] | None:
 # --------------------------------------------------------------------------- encoding
 
 # integer replies -1..9999 (Redis replies with its shared integers' encodings too)
-_INT_CACHE = [b":%d\r\n" % i for i in range(-1, 10000)]
 _INT_CACHE_MAX = 9999
+_INT_CACHE = [b":%d\r\n" % i for i in range(-1, _INT_CACHE_MAX + 1)]
 _LEN_CACHE = [b"$%d\r\n" % i for i in range(0, 1025)]
 _DOLLAR_CACHE = [b"$%d" % i for i in range(0, 1025)]
 _CRLF = b"\r\n"

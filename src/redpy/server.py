@@ -355,7 +355,6 @@ class Server:
 
         latency_add_sample_if_needed(self, event, ms)
 
-
     def write_before_sleep(self, c: Client) -> None:
         """Write c's replies, and those queued for others, once this turn of the event
         loop has read every client that was ready (Redis writes in beforeSleep too).
@@ -368,19 +367,17 @@ class Server:
         in-process benchmark), at once.
         """
         self.pending_flush.add(c)
-        if not self.flush_scheduled:
+        self.schedule_flush()
+
+    def schedule_flush(self) -> None:
+        """Flush pending_flush at the end of this turn of the loop (at once without a
+        loop); also for code that no read's write_before_sleep follows (the cron)."""
+        if self.pending_flush and not self.flush_scheduled:
             if self.loop is None:
                 self.flush_pending()
             else:
                 self.flush_scheduled = True
                 self.loop.call_soon(self.flush_pending)
-
-    def schedule_flush(self) -> None:
-        """Flush pending_flush soon, from code that no read's write_before_sleep follows
-        (the cron)."""
-        if self.pending_flush and not self.flush_scheduled and self.loop is not None:
-            self.flush_scheduled = True
-            self.loop.call_soon(self.flush_pending)
 
     def flush_pending(self) -> None:
         self.flush_scheduled = False

@@ -30,7 +30,9 @@ _NOT_POSITIVE = "ERR value is out of range, must be positive"
 
 def _get_list(db, key: bytes):
     """The list at key (lookupKeyWrite + checkType), None when missing."""
-    v = db.lookup(key)
+    v = db.data.get(key)
+    if v is not None and (db.expires or db.touch is not None):
+        v = db.lookup(key)  # an expired key goes; LRU/LFU clocks (evict.py)
     if v is None or type(v) is RList:
         return v
     raise CommandError(WRONGTYPE)
@@ -418,14 +420,9 @@ def _pop_generic(c, argv, where: int):
     argc = len(argv)
     key = argv[1]
     if argc == 2:
-        db = c.db
-        lst = db.data.get(key)  # _get_list, without its two calls while nothing expires
-        if lst is not None and (db.expires or db.touch is not None):
-            lst = db.lookup(key)
+        lst = _get_list(c.db, key)
         if lst is None:
             return NULL
-        if type(lst) is not RList:
-            raise CommandError(WRONGTYPE)
         v = lst.popleft() if where == HEAD else lst.pop()
         _after_pop(c, key, lst, 1, where)
         return v

@@ -19,7 +19,7 @@ from ..numbers import string2ll
 from ..notify import GENERIC as NOTIFY_GENERIC, SET as NOTIFY_SET, notify
 from ..registry import command_group
 from ..replies import NULL, SetReply
-from ..types.rset import HASHTABLE, INDEX_MIN, INTSET, Set, new_set
+from ..types.rset import INDEX_MIN, INTSET, Set, new_set
 from .. import glob, scan
 from .hashes import range_long
 
@@ -50,22 +50,7 @@ def cmd_sadd(c, argv):
     if s is None:
         s = Set()
         c.db.add(key, s)
-    if s.encoding is HASHTABLE and s._arr is None:
-        # setTypeAdd on a hashtable without a random-member index, inlined: the members
-        # added are what the size grew by
-        size = len(s)
-        if len(argv) == 3:
-            set.add(s, argv[2])
-        else:
-            set.update(s, argv[2:])
-        added = len(s) - size
-    else:
-        max_intset = c.server.config.set_max_intset_entries
-        added = 0
-        add = s.add_member
-        for m in argv[2:]:
-            if add(m, max_intset):
-                added += 1
+    added = s.add_members(argv, 2, c.server.config.set_max_intset_entries)
     if added:
         server = c.server
         if server.signals_on:

@@ -60,6 +60,23 @@ class Set(set):
             self.encoding = HASHTABLE
         return True
 
+    def add_members(self, args: list, start: int, max_intset: int) -> int:
+        """SADD's loop over args[start:]: how many were not there. A hashtable without
+        a random-member index takes them in one operation and counts by the size."""
+        if self.encoding is HASHTABLE and self._arr is None:
+            size = len(self)
+            if len(args) == start + 1:
+                set.add(self, args[start])
+            else:
+                set.update(self, args[start:])
+            return len(self) - size
+        add = self.add_member
+        added = 0
+        for m in args[start:]:
+            if add(m, max_intset):
+                added += 1
+        return added
+
     def members(self) -> list:
         """The members in Redis's iteration order (numeric for an intset)."""
         if self.encoding is INTSET:
